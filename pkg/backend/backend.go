@@ -1,0 +1,115 @@
+package backend
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+)
+
+// EnvVar is the environment variable naming the backend configuration
+// ("go", "xla:cpu", "xla:cuda", …); it is GoMLX's own GOMLX_BACKEND.
+const EnvVar = compute.ConfigEnvVar
+
+// GoName is the name of the pure-Go backend.
+const GoName = gobackend.BackendName
+
+// xlaProbe is set by xla.go when the binary includes the XLA backend (cgo
+// builds without the "noxla" tag). It returns the configuration to use
+// (e.g. "xla:cuda") if a PJRT plugin is installed or could be installed, or
+// a reason why XLA is unusable.
+var xlaProbe func() (config string, reason string)
+
+// New returns the compute backend named name (see the package documentation
+// for the rules applied when name is empty). notice is a one-line,
+// human-readable message when the automatic choice fell back to the Go
+// backend, and "" otherwise. New never panics.
+func New(name string) (b compute.Backend, notice string, err error) {
+	name = strings.TrimSpace(name)
+	source := "backend"
+	if name == "" {
+		if env, ok := os.LookupEnv(EnvVar); ok && strings.TrimSpace(env) != "" {
+			name, source = strings.TrimSpace(env), "$"+EnvVar
+		}
+	}
+	if name != "" {
+		b, err = newWithConfig(name)
+		if err != nil {
+			return nil, "", fmt.Errorf("backend: %s=%q: %w (available: %s)", source, name, err, strings.Join(Available(), ", "))
+		}
+		return b, "", nil
+	}
+
+	// Automatic choice: XLA where usable, else Go with a notice.
+	reason := "this binary was built without XLA support (needs cgo)"
+	if xlaProbe != nil {
+		var config string
+		config, reason = safeProbe()
+		if config != "" {
+			b, err = newWithConfig(config)
+			if err == nil {
+				return b, "", nil
+			}
+			reason = fmt.Sprintf("XLA backend %q failed: %v", config, err)
+		}
+	}
+	b, err = newWithConfig(GoName)
+	if err != nil {
+		return nil, "", fmt.Errorf("backend: pure-Go backend: %w", err)
+	}
+	notice = fmt.Sprintf("backend: using the pure-Go backend (slow): %s; set %s=go to silence this notice", oneLine(reason), EnvVar)
+	return b, notice, nil
+}
+
+// Available lists the backends compiled into this binary.
+func Available() []string {
+	names := compute.List()
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		// Aliases of XLA are noise for users.
+		if n == "stablehlo" || n == "hlo" || n == "shlo" {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// newWithConfig calls compute.NewWithConfig, converting panics (unknown
+// backend names panic in GoMLX) to errors.
+func newWithConfig(config string) (b compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	b, err = compute.NewWithConfig(config)
+	if err == nil && b == nil {
+		err = fmt.Errorf("backend %q constructor returned nil", config)
+	}
+	return b, err
+}
+
+// safeProbe runs xlaProbe, converting a panic into a reason.
+func safeProbe() (config, reason string) {
+	defer func() {
+		if r := recover(); r != nil {
+			config, reason = "", fmt.Sprintf("XLA plugin probe failed: %v", r)
+		}
+	}()
+	return xlaProbe()
+}
+
+// oneLine keeps only the first line of a message and trims it to a sensible length.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	const maxLen = 240
+	if len(s) > maxLen {
+		s = s[:maxLen] + "…"
+	}
+	return s
+}

@@ -1,0 +1,58 @@
+package backend
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNewGoFromEnv(t *testing.T) {
+	t.Setenv(EnvVar, "go")
+	b, notice, err := New("")
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer b.Finalize()
+	if !isGo(b.Name()) {
+		t.Errorf("backend name = %q, want the Go backend", b.Name())
+	}
+	if notice != "" {
+		t.Errorf("explicit choice gave a notice: %q", notice)
+	}
+}
+
+func TestNewExplicitName(t *testing.T) {
+	t.Setenv(EnvVar, "no-such-backend")
+	b, _, err := New("go") // explicit name wins over the environment
+	if err != nil {
+		t.Fatalf("New(go): %v", err)
+	}
+	b.Finalize()
+	if _, _, err := New(""); err == nil || !strings.Contains(err.Error(), "no-such-backend") {
+		t.Errorf("unknown backend in $%s: err = %v, want error naming it", EnvVar, err)
+	}
+}
+
+// TestNewAutomaticOffline checks the automatic choice on a machine without
+// an installed PJRT plugin and without internet: no panic, Go backend, notice.
+func TestNewAutomaticOffline(t *testing.T) {
+	if xlaProbe != nil {
+		if plugin := probeInstalledOnly(); plugin != "" {
+			t.Skipf("an XLA plugin (%s) is installed here; the fallback is not exercised", plugin)
+		}
+	}
+	t.Setenv(EnvVar, "")
+	b, notice, err := New("")
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer b.Finalize()
+	if !isGo(b.Name()) {
+		t.Skipf("backend %q was chosen (XLA could be installed here)", b.Name())
+	}
+	if notice == "" || strings.Contains(notice, "\n") {
+		t.Errorf("notice = %q, want one non-empty line", notice)
+	}
+	t.Logf("notice: %s", notice)
+}
+
+func isGo(name string) bool { return strings.HasPrefix(strings.ToLower(name), "go") }
