@@ -1,0 +1,88 @@
+package layers
+
+import (
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better unqualified.
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// BatchNorm constants of the thesis (torch.nn.BatchNorm2d defaults).
+const (
+	BatchNormEpsilon  = 1e-5
+	BatchNormMomentum = 0.1
+)
+
+// BatchNorm2D normalises x [B, H, W, C] per channel like torch.nn.BatchNorm2d
+// (affine, track_running_stats). Variables in scope: "gamma" [C] (init 1),
+// "beta" [C] (init 0), and the non-trainable "running_mean" [C] (init 0) and
+// "running_var" [C] (init 1).
+//
+// Training mode is read from the Store (model.Store.IsTraining(g), set by
+// store.SetTraining(g, true) as train.Trainer does): it normalises with the batch
+// mean and biased batch variance and updates the running statistics with momentum
+// 0.1 using the unbiased variance. Otherwise it normalises with the running statistics.
+func BatchNorm2D(scope *model.Scope, x *Node) *Node {
+	if x.Rank() != 4 {
+		exceptions.Panicf("layers.BatchNorm2D: want x [B,H,W,C], got %s", x.Shape())
+	}
+	c := x.Shape().Dim(3)
+	g := x.Graph()
+	gamma := variable(scope, "gamma", constInitializer(1), c)
+	beta := variable(scope, "beta", constInitializer(0), c)
+	runMean := variable(scope, "running_mean", constInitializer(0), c).SetTrainable(false)
+	runVar := variable(scope, "running_var", constInitializer(1), c).SetTrainable(false)
+	training := scope.IsTraining(g)
+	y, newMean, newVar := BatchNorm2DWith(x, gamma.NodeValue(g), beta.NodeValue(g),
+		runMean.NodeValue(g), runVar.NodeValue(g), training)
+	if training {
+		runMean.SetNodeValue(newMean)
+		runVar.SetNodeValue(newVar)
+	}
+	return y
+}
+
+// BatchNorm2DWith is the functional form of [BatchNorm2D]. In training it returns
+// the updated running statistics (gradients stopped); in inference it returns the
+// given ones unchanged.
+func BatchNorm2DWith(x, gamma, beta, runningMean, runningVar *Node, training bool) (y, newMean, newVar *Node) {
+	c := x.Shape().Dim(3)
+	if !training {
+		scale := Div(gamma, Sqrt(AddScalar(runningVar, BatchNormEpsilon)))
+		shift := Sub(beta, Mul(runningMean, scale))
+		y = Add(Mul(x, Reshape(scale, 1, 1, 1, c)), Reshape(shift, 1, 1, 1, c))
+		return y, runningMean, runningVar
+	}
+	n := x.Shape().Dim(0) * x.Shape().Dim(1) * x.Shape().Dim(2)
+	mean := ReduceMean(x, 0, 1, 2)
+	centered := Sub(x, Reshape(mean, 1, 1, 1, c))
+	variance := ReduceMean(Square(centered), 0, 1, 2) // biased
+	scale := Div(gamma, Sqrt(AddScalar(variance, BatchNormEpsilon)))
+	y = Add(Mul(centered, Reshape(scale, 1, 1, 1, c)), Reshape(beta, 1, 1, 1, c))
+
+	unbiased := variance
+	if n > 1 {
+		unbiased = MulScalar(variance, float64(n)/float64(n-1))
+	}
+	m := BatchNormMomentum
+	newMean = Add(MulScalar(StopGradient(runningMean), 1-m), MulScalar(StopGradient(mean), m))
+	newVar = Add(MulScalar(StopGradient(runningVar), 1-m), MulScalar(StopGradient(unbiased), m))
+	return y, newMean, newVar
+}
+
+// LeakyReLU with the thesis's slope 0.2: max(x, 0.2·x).
+func LeakyReLU(x *Node) *Node {
+	return Max(x, MulScalar(x, 0.2))
+}
+
+// Dense is torch.nn.Linear(in→out) on x [B, in]: variables "weights" [in, out]
+// and "biases" [out], both U(±1/√in).
+func Dense(scope *model.Scope, x *Node, in, out int) *Node {
+	if x.Rank() != 2 || x.Shape().Dim(1) != in {
+		exceptions.Panicf("layers.Dense: want x [B,%d], got %s", in, x.Shape())
+	}
+	bound := FanInBound(in)
+	w := variable(scope, "weights", UniformInitializer(scope, bound), in, out)
+	b := variable(scope, "biases", UniformInitializer(scope, bound), out)
+	g := x.Graph()
+	return Add(MatMul(x, w.NodeValue(g)), Reshape(b.NodeValue(g), 1, out))
+}

@@ -1,0 +1,139 @@
+package layers
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better unqualified.
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+const dtypeF32 = dtypes.Float32
+
+// ConvSpec describes one (transposed) convolution in the thesis's notation
+// Conv(In→Out, k=Kernel, s=Stride, p=Padding) or ConvT(In→Out, k, s, p, op=OutputPadding).
+// Kernels are square, strides and paddings the same in both spatial axes.
+type ConvSpec struct {
+	In, Out       int // input and output channels
+	Kernel        int // kernel size k (k×k)
+	Stride        int // stride s
+	Padding       int // PyTorch padding p
+	OutputPadding int // PyTorch output_padding (transposed convolutions only)
+}
+
+// ConvOutputSize is PyTorch's Conv2d output size: ⌊(in + 2p − k)/s⌋ + 1.
+func (c ConvSpec) ConvOutputSize(in int) int {
+	return (in+2*c.Padding-c.Kernel)/c.Stride + 1
+}
+
+// TransposedOutputSize is PyTorch's ConvTranspose2d output size: (in−1)·s − 2p + k + op.
+func (c ConvSpec) TransposedOutputSize(in int) int {
+	return (in-1)*c.Stride - 2*c.Padding + c.Kernel + c.OutputPadding
+}
+
+// Conv2D applies Conv(In→Out, k, s, p) with bias to x [B, H, W, In], creating (or
+// reusing) the variables "weights" [k, k, In, Out] and "biases" [Out] in scope.
+// Output: [B, Ho, Wo, Out] with Ho = ⌊(H + 2p − k)/s⌋ + 1.
+func Conv2D(scope *model.Scope, x *Node, spec ConvSpec) *Node {
+	bound := FanInBound(spec.In * spec.Kernel * spec.Kernel)
+	w := variable(scope, "weights", UniformInitializer(scope, bound), spec.Kernel, spec.Kernel, spec.In, spec.Out)
+	b := variable(scope, "biases", UniformInitializer(scope, bound), spec.Out)
+	g := x.Graph()
+	return Conv2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, Auto)
+}
+
+// Conv2DWith is the functional form of [Conv2D]: kernel [k, k, Cin, Cout], bias
+// [Cout] (may be nil). f == Auto resolves with [FormulationFor].
+func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node {
+	if x.Rank() != 4 || kernel.Rank() != 4 {
+		exceptions.Panicf("layers.Conv2D: want x [B,H,W,C] and kernel [k,k,Cin,Cout], got x %s, kernel %s", x.Shape(), kernel.Shape())
+	}
+	kh, kw, cin, cout := kernel.Shape().Dim(0), kernel.Shape().Dim(1), kernel.Shape().Dim(2), kernel.Shape().Dim(3)
+	if x.Shape().Dim(3) != cin {
+		exceptions.Panicf("layers.Conv2D: x has %d channels, kernel expects %d", x.Shape().Dim(3), cin)
+	}
+	if f == Auto {
+		f = FormulationFor(x.Graph())
+	}
+	var y *Node
+	switch f {
+	case Native:
+		y = Convolve(x, kernel).StridePerAxis(stride, stride).
+			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
+	default:
+		B, H, W := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
+		xp := padSpatial(x, padding, padding, padding, padding)
+		Hp, Wp := H+2*padding, W+2*padding
+		Ho, Wo := (Hp-kh)/stride+1, (Wp-kw)/stride+1
+		var cols *Node
+		if Ho == 1 && Wo == 1 && Hp == kh && Wp == kw {
+			// The receptive field is the whole (padded) image: im2col is a reshape.
+			cols = Reshape(xp, B, kh*kw*cin)
+		} else {
+			taps := make([]*Node, 0, kh*kw)
+			for i := range kh {
+				for j := range kw {
+					taps = append(taps, Slice(xp, AxisRange(),
+						AxisRange(i, i+stride*(Ho-1)+1).Stride(stride),
+						AxisRange(j, j+stride*(Wo-1)+1).Stride(stride),
+						AxisRange()))
+				}
+			}
+			var patches *Node
+			if len(taps) == 1 {
+				patches = taps[0]
+			} else {
+				patches = Concatenate(taps, -1) // [B, Ho, Wo, kh*kw*cin], ordered (i, j, c)
+			}
+			cols = Reshape(patches, B*Ho*Wo, kh*kw*cin)
+		}
+		y = MatMul(cols, Reshape(kernel, kh*kw*cin, cout))
+		y = Reshape(y, B, Ho, Wo, cout)
+	}
+	if bias != nil {
+		y = Add(y, Reshape(bias, 1, 1, 1, cout))
+	}
+	return y
+}
+
+// padSpatial zero-pads the two spatial axes of x [B, H, W, C] using Concatenate
+// (differentiable on every backend, unlike Pad on the Go backend).
+func padSpatial(x *Node, top, bottom, left, right int) *Node {
+	x = padAxis(x, 1, top, bottom)
+	return padAxis(x, 2, left, right)
+}
+
+// padAxis concatenates `before` and `after` zeros along axis. Negative values crop.
+func padAxis(x *Node, axis, before, after int) *Node {
+	if before < 0 || after < 0 {
+		dim := x.Shape().Dim(axis)
+		start, end := 0, dim
+		if before < 0 {
+			start = -before
+			before = 0
+		}
+		if after < 0 {
+			end = dim + after
+			after = 0
+		}
+		x = SliceAxis(x, axis, AxisRange(start, end))
+	}
+	if before == 0 && after == 0 {
+		return x
+	}
+	parts := make([]*Node, 0, 3)
+	if before > 0 {
+		parts = append(parts, zerosLikeAxis(x, axis, before))
+	}
+	parts = append(parts, x)
+	if after > 0 {
+		parts = append(parts, zerosLikeAxis(x, axis, after))
+	}
+	return Concatenate(parts, axis)
+}
+
+// zerosLikeAxis returns zeros shaped like x but with dimension n on axis.
+func zerosLikeAxis(x *Node, axis, n int) *Node {
+	shape := x.Shape().Clone()
+	shape.Dimensions[axis] = n
+	return Zeros(x.Graph(), shape)
+}
