@@ -1,0 +1,9 @@
+# env.sh — sourced by the CI scripts (and by humans: `source .ci/env.sh`) to get the CI
+# PATH and the private Jupyter data dir where the GoNB kernel is registered.
+CMEMAE_CI_DIR="${CMEMAE_CI_DIR:-${TMPDIR:-/tmp}/cmemae-ci}"
+CMEMAE_CI_BIN="${CMEMAE_CI_DIR}/bin"
+export CMEMAE_CI_DIR CMEMAE_CI_BIN
+export JUPYTER_DATA_DIR="${JUPYTER_DATA_DIR:-${CMEMAE_CI_DIR}/jupyter}"
+# Debian's Jupyter lives in /usr/bin; pyenv's python3 (first on some PATHs) has no Jupyter.
+export PATH="${CMEMAE_CI_BIN}:$(go env GOROOT)/bin:${PATH}:/usr/bin"
+mkdir -p "${CMEMAE_CI_BIN}" "${JUPYTER_DATA_DIR}"
