@@ -36,17 +36,24 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	var src io.Reader = br
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("corrupt gzip stream: %w", err)
+			return nil, fmt.Errorf("corrupt gzip stream: %w", truncated(err))
 		}
 		defer zr.Close()
 		zr.Multistream(false)
-		src = zr
+		idx, err := readIDX(zr)
+		if err != nil {
+			return nil, fmt.Errorf("gzip-compressed IDX: %w", err)
+		}
+		return idx, nil
 	}
+	return readIDX(br)
+}
 
+// readIDX reads an uncompressed IDX stream.
+func readIDX(src io.Reader) (*IDX, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(src, magic[:]); err != nil {
 		return nil, fmt.Errorf("reading IDX magic number: %w", truncated(err))
@@ -74,7 +81,10 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	}
 	buf := make([]byte, total)
 	if n, err := io.ReadFull(src, buf); err != nil {
-		return nil, fmt.Errorf("wrong length: dimensions %v need %d data bytes, read %d: %w", dims, total, n, truncated(err))
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("wrong length: dimensions %v need %d data bytes, the file has %d: %w", dims, total, n, truncated(err))
+		}
+		return nil, fmt.Errorf("reading data after %d of %d bytes: %w", n, total, err)
 	}
 	// Anything after the data means the file is not what its header says. Reading
 	// to the end also makes gzip verify its checksum.

@@ -115,7 +115,7 @@ func locate(sp *spec, split Split, opts LoadOptions) (string, error) {
 			candidates = append(candidates, filepath.Join(root, sub))
 		}
 	}
-	candidates = slices.Compact(candidates)
+	candidates = uniq(candidates)
 	var firstMissing string
 	for _, dir := range candidates {
 		missing := missingFiles(sp, dir, split)
@@ -142,18 +142,19 @@ func locate(sp *spec, split Split, opts LoadOptions) (string, error) {
 			}
 		}
 		return "", fmt.Errorf("data: %s %s files not found (first missing: %s; searched %s) and the download failed: %w\n%s",
-			sp.name, split, firstMissing, strings.Join(candidates, ", "), err, howToGet(sp, notes))
+			sp.name, split, firstMissing, strings.Join(candidates, ", "), err, howToGet(sp, root, notes))
 	}
 	why := "downloads are disabled by " + EnvOffline
 	if rootErr != nil {
 		why = "there is no data directory to download into"
 	}
 	return "", fmt.Errorf("data: %s %s files not found (first missing: %s; searched %s) and %s\n%s",
-		sp.name, split, firstMissing, strings.Join(candidates, ", "), why, howToGet(sp, notes))
+		sp.name, split, firstMissing, strings.Join(candidates, ", "), why, howToGet(sp, root, notes))
 }
 
-// howToGet explains how to provide a dataset's files.
-func howToGet(sp *spec, notes []string) string {
+// howToGet explains how to provide a dataset's files; root is the data
+// directory in use ("" if there is none).
+func howToGet(sp *spec, root string, notes []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "To get %s: ", sp.name)
 	var files []string
@@ -166,23 +167,32 @@ func howToGet(sp *spec, notes []string) string {
 	case "fashion-mnist":
 		fmt.Fprintf(&b, "install the Debian/Ubuntu package dataset-fashion-mnist (files in %s), or ", fashionSystemDir)
 	}
-	fmt.Fprintf(&b, "download %s from %s into <data dir>/%s", strings.Join(files, ", "), sp.baseURLs[0], sp.dataDirs[0])
 	if sp.archive {
-		fmt.Fprintf(&b, " (or unpack it in <data dir> so that <data dir>/%s holds %s and %s)",
-			sp.dataDirs[0], strings.Join(sp.files[Train], ", "), strings.Join(sp.files[Test], ", "))
+		fmt.Fprintf(&b, "download %s from %s into <data dir> (it is unpacked automatically), or unpack it yourself so that <data dir>/%s holds %s and %s",
+			files[0], sp.baseURLs[0], sp.dataDirs[0], strings.Join(sp.files[Train], ", "), strings.Join(sp.files[Test], ", "))
+	} else {
+		fmt.Fprintf(&b, "download %s from %s into <data dir>/%s", strings.Join(files, ", "), sp.baseURLs[0], sp.dataDirs[0])
 	}
-	fmt.Fprintf(&b, "; the data dir is set with %s (or the run's data_dir option), default os.UserCacheDir()/cmemae; downloads happen automatically unless %s=1.",
-		EnvDataDir, EnvOffline)
+	fmt.Fprintf(&b, ". <data dir> is set with datamodule.data_dir or the environment variable %s, default os.UserCacheDir()/cmemae", EnvDataDir)
+	if root != "" {
+		fmt.Fprintf(&b, " (now %s)", root)
+	}
+	fmt.Fprintf(&b, "; missing files are downloaded automatically unless %s=1.", EnvOffline)
 	for _, n := range notes {
 		b.WriteString("\nNote: " + n)
 	}
 	return b.String()
 }
 
-// goMNISTDirs returns the data/ folders of the GoMNIST module: the one the
-// go command resolves for this project, then any version in the module cache.
-// The error, if any, is a note on why the module could not be looked up.
-var goMNISTDirs = sync.OnceValues(func() ([]string, error) {
+// goMNISTDirs is [findGoMNIST], looked up once per process.
+var goMNISTDirs = sync.OnceValues(findGoMNIST)
+
+// findGoMNIST returns the data/ folders of the GoMNIST module: the one the go
+// command resolves for this project, then any version in the module cache
+// (found through the go command, $GOMODCACHE, $GOPATH or ~/go, so that a
+// machine without the go tool still finds it). The error, if any, is a note on
+// why the module could not be looked up.
+func findGoMNIST() ([]string, error) {
 	var dirs []string
 	var notes []error
 	goBin, lookErr := exec.LookPath("go")
@@ -213,8 +223,8 @@ var goMNISTDirs = sync.OnceValues(func() ([]string, error) {
 		slices.Reverse(matches) // newest version first
 		dirs = append(dirs, matches...)
 	}
-	return slices.Compact(dirs), errors.Join(notes...)
-})
+	return uniq(dirs), errors.Join(notes...)
+}
 
 // runGo runs the go command with a timeout and returns its trimmed output.
 func runGo(goBin string, args ...string) (string, error) {
@@ -224,4 +234,17 @@ func runGo(goBin string, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), "GOPROXY=off") // never reach the network from here
 	out, err := cmd.Output()
 	return strings.TrimSpace(string(out)), err
+}
+
+// uniq removes repeated strings, keeping the first occurrence of each.
+func uniq(xs []string) []string {
+	seen := make(map[string]bool, len(xs))
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }
