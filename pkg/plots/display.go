@@ -1,0 +1,127 @@
+package plots
+
+import (
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
+)
+
+// InNotebook reports whether the program runs inside a GoNB notebook cell.
+func InNotebook() bool { return gonbui.IsNotebook }
+
+// Display renders f as PNG and shows it in the notebook cell's output (an
+// image/png output), then waits until GoNB has received it. Outside a notebook it
+// only renders (so errors surface) and shows nothing.
+func Display(f *Figure) error {
+	b, err := f.PNG()
+	if err != nil {
+		return err
+	}
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{protocol.MIMEImagePNG: b}})
+	gonbui.Sync()
+	return gonbui.Error()
+}
+
+// DisplaySVG renders f as SVG and shows it as an image/svg+xml output.
+func DisplaySVG(f *Figure) error {
+	b, err := f.SVG()
+	if err != nil {
+		return err
+	}
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{protocol.MIMEImageSVG: string(b)}})
+	gonbui.Sync()
+	return gonbui.Error()
+}
+
+// Show displays the figure built by a chart constructor, passing on its error:
+//
+//	if err := plots.Show(plots.Lines(chart)); err != nil { ... }
+func Show(f *Figure, err error) error {
+	if err != nil {
+		return err
+	}
+	return Display(f)
+}
+
+// DisplayHTML shows an HTML fragment in the notebook and waits for it to arrive.
+func DisplayHTML(fragment string) {
+	if !gonbui.IsNotebook {
+		return
+	}
+	gonbui.DisplayHTML(fragment)
+	gonbui.Sync()
+}
+
+// DisplayMarkdown shows Markdown in the notebook and waits for it to arrive.
+func DisplayMarkdown(md string) {
+	if !gonbui.IsNotebook {
+		return
+	}
+	gonbui.DisplayMarkdown(md)
+	gonbui.Sync()
+}
+
+// HTMLTable renders a table as HTML: an optional caption, a header row and body
+// rows (cells are escaped). Rows shorter than the header are padded.
+func HTMLTable(caption string, header []string, rows [][]string) string {
+	var sb strings.Builder
+	sb.WriteString(`<table style="border-collapse:collapse;font-family:monospace">`)
+	if caption != "" {
+		fmt.Fprintf(&sb, "<caption style=\"caption-side:top;text-align:left;font-weight:bold\">%s</caption>", html.EscapeString(caption))
+	}
+	if len(header) > 0 {
+		sb.WriteString("<thead><tr>")
+		for _, h := range header {
+			fmt.Fprintf(&sb, `<th style="border-bottom:1px solid #888;padding:2px 8px;text-align:left">%s</th>`, html.EscapeString(h))
+		}
+		sb.WriteString("</tr></thead>")
+	}
+	sb.WriteString("<tbody>")
+	for _, r := range rows {
+		sb.WriteString("<tr>")
+		n := max(len(r), len(header))
+		for i := range n {
+			cell := ""
+			if i < len(r) {
+				cell = r[i]
+			}
+			fmt.Fprintf(&sb, `<td style="padding:2px 8px;text-align:right">%s</td>`, html.EscapeString(cell))
+		}
+		sb.WriteString("</tr>")
+	}
+	sb.WriteString("</tbody></table>")
+	return sb.String()
+}
+
+// DisplayTable shows a table (see HTMLTable) in the notebook.
+func DisplayTable(caption string, header []string, rows [][]string) {
+	DisplayHTML(HTMLTable(caption, header, rows))
+}
+
+// DisplayLaTeX shows LaTeX source (e.g. a table exported by pkg/results) as a
+// preformatted block, ready to copy into a paper.
+func DisplayLaTeX(caption, latex string) {
+	var sb strings.Builder
+	if caption != "" {
+		fmt.Fprintf(&sb, "<b>%s</b>", html.EscapeString(caption))
+	}
+	fmt.Fprintf(&sb, `<pre style="font-size:small">%s</pre>`, html.EscapeString(latex))
+	DisplayHTML(sb.String())
+}
+
+// FormatFloat formats v with format (e.g. "%.3f"), writing NaN as "–".
+func FormatFloat(format string, v float64) string {
+	if v != v {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
+}

@@ -1,0 +1,165 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one line of a line chart, e.g. the AUROC of one class over epochs.
+// Points with a NaN or infinite coordinate are skipped (the line is broken there).
+type Series struct {
+	Name string    // legend entry
+	X, Y []float64 // same length
+}
+
+// LineChart describes a line plot with one line per Series.
+type LineChart struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+	// YMin, YMax fix the Y range when YMin < YMax (e.g. 0..1 for AUROC);
+	// otherwise the range follows the data.
+	YMin, YMax float64
+	// Points also draws a marker at every point (useful with few epochs).
+	Points bool
+	// LegendInside draws the legend inside the data area (top right, or where
+	// LegendLeft/LegendBottom say) instead of in a column right of the plot.
+	LegendInside, LegendLeft, LegendBottom bool
+	// Width, Height of the figure (zero → DefaultWidth, DefaultHeight).
+	Width, Height vg.Length
+}
+
+// Palette10 is the categorical colour cycle (matplotlib's "tab10"), used for one
+// line per class.
+var Palette10 = []color.Color{
+	color.RGBA{0x1f, 0x77, 0xb4, 0xff}, color.RGBA{0xff, 0x7f, 0x0e, 0xff},
+	color.RGBA{0x2c, 0xa0, 0x2c, 0xff}, color.RGBA{0xd6, 0x27, 0x28, 0xff},
+	color.RGBA{0x94, 0x67, 0xbd, 0xff}, color.RGBA{0x8c, 0x56, 0x4b, 0xff},
+	color.RGBA{0xe3, 0x77, 0xc2, 0xff}, color.RGBA{0x7f, 0x7f, 0x7f, 0xff},
+	color.RGBA{0xbc, 0xbd, 0x22, 0xff}, color.RGBA{0x17, 0xbe, 0xcf, 0xff},
+}
+
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)}}
+
+// Lines draws a line chart. It returns an error when there is no series, when a
+// series' X and Y lengths differ, or when no series has a finite point.
+func Lines(c LineChart) (*Figure, error) {
+	if len(c.Series) == 0 {
+		return nil, errors.New("plots: Lines: no series")
+	}
+	p := plot.New()
+	p.Title.Text = c.Title
+	p.X.Label.Text = c.XLabel
+	p.Y.Label.Text = c.YLabel
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = !c.LegendBottom
+	p.Legend.Left = c.LegendLeft
+	finite, named := 0, 0
+	allIntX := true
+	for i, s := range c.Series {
+		if len(s.X) != len(s.Y) {
+			return nil, fmt.Errorf("plots: Lines: series %q has %d x values but %d y values", s.Name, len(s.X), len(s.Y))
+		}
+		xys := make(plotter.XYs, 0, len(s.X))
+		for j := range s.X {
+			if !isFinite(s.X[j]) || !isFinite(s.Y[j]) {
+				continue
+			}
+			xys = append(xys, plotter.XY{X: s.X[j], Y: s.Y[j]})
+			if s.X[j] != math.Trunc(s.X[j]) {
+				allIntX = false
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		finite += len(xys)
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, fmt.Errorf("plots: Lines: series %q: %w", s.Name, err)
+		}
+		col := Palette10[i%len(Palette10)]
+		l.LineStyle.Color = col
+		l.LineStyle.Width = vg.Points(1.5)
+		l.LineStyle.Dashes = dashes[(i/len(Palette10))%len(dashes)]
+		p.Add(l)
+		var thumbs []plot.Thumbnailer = []plot.Thumbnailer{l}
+		if c.Points || len(xys) == 1 {
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, fmt.Errorf("plots: Lines: series %q: %w", s.Name, err)
+			}
+			sc.GlyphStyle.Color = col
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			sc.GlyphStyle.Radius = vg.Points(2)
+			p.Add(sc)
+			thumbs = append(thumbs, sc)
+		}
+		if s.Name != "" {
+			named++
+			p.Legend.Add(s.Name, thumbs...)
+		}
+	}
+	if finite == 0 {
+		return nil, errors.New("plots: Lines: no finite data point in any series")
+	}
+	if c.YMin < c.YMax {
+		p.Y.Min, p.Y.Max = c.YMin, c.YMax
+	}
+	if allIntX {
+		p.X.Tick.Marker = integerTicks{}
+	}
+	f := FromPlot(p, c.Width, c.Height)
+	if c.LegendInside || named == 0 {
+		return f, nil
+	}
+	// Legend in its own column on the right, top-aligned with the data area.
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	leg.Top, leg.Left = true, true
+	var legW vg.Length
+	for _, s := range c.Series {
+		legW = max(legW, leg.TextStyle.Width(s.Name))
+	}
+	legW += leg.ThumbnailWidth + 2*leg.Padding + 0.3*vg.Centimeter
+	f.Width += legW
+	f.draw = func(dc draw.Canvas) {
+		main := draw.Crop(dc, 0, -legW, 0, 0)
+		p.Draw(main)
+		da := p.DataCanvas(main)
+		lc := draw.Crop(dc, dc.Max.X-dc.Min.X-legW, 0, 0, 0)
+		lc.Max.Y = da.Max.Y
+		leg.Draw(lc)
+	}
+	return f, nil
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// integerTicks are the default ticks restricted to whole numbers (epochs).
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value != math.Trunc(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = fmt.Sprintf("%d", int(t.Value))
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		for v := math.Ceil(lo); v <= hi; v++ {
+			out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%d", int(v))})
+		}
+	}
+	return out
+}

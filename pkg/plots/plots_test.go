@@ -1,0 +1,293 @@
+package plots
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/vg"
+)
+
+// decode checks that b is a PNG of the figure's size and returns it.
+func decode(t *testing.T, f *Figure, b []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decoding PNG: %v", err)
+	}
+	wantW := int(math.Ceil(f.Width.Dots(DPI)))
+	wantH := int(math.Ceil(f.Height.Dots(DPI)))
+	if got := img.Bounds(); abs(got.Dx()-wantW) > 1 || abs(got.Dy()-wantH) > 1 {
+		t.Fatalf("PNG is %dx%d, want %dx%d", got.Dx(), got.Dy(), wantW, wantH)
+	}
+	return img
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// mustPNG returns a function that renders a chart constructor's result to PNG
+// and decodes it, failing the test on any error.
+func mustPNG(t *testing.T) func(f *Figure, err error) image.Image {
+	return func(f *Figure, err error) image.Image {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.PNG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return decode(t, f, b)
+	}
+}
+
+// countColor counts pixels within tol (per 8-bit channel) of c.
+func countColor(img image.Image, c color.RGBA, tol int) int {
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if abs(int(r>>8)-int(c.R)) <= tol && abs(int(g>>8)-int(c.G)) <= tol && abs(int(bl>>8)-int(c.B)) <= tol {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestLines(t *testing.T) {
+	series := []Series{
+		{Name: "class 0", X: []float64{0, 1, 2, 3}, Y: []float64{0.5, 0.7, 0.8, 0.85}},
+		{Name: "class 1", X: []float64{0, 1, 2, 3}, Y: []float64{0.6, math.NaN(), 0.9, 0.95}},
+	}
+	img := mustPNG(t)(Lines(LineChart{Title: "AUROC per class", XLabel: "epoch", YLabel: "AUROC", Series: series, YMin: 0, YMax: 1, Points: true}))
+	// Both line colours are drawn.
+	for i := range 2 {
+		if n := countColor(img, Palette10[i].(color.RGBA), 10); n < 50 {
+			t.Errorf("series %d colour: %d pixels, want ≥ 50", i, n)
+		}
+	}
+	// SVG output is an SVG document with the title text.
+	f, _ := Lines(LineChart{Title: "AUROC per class", Series: series})
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("AUROC per class")) {
+		t.Errorf("SVG lacks <svg or the title: %.200s", svg)
+	}
+}
+
+func TestLinesErrors(t *testing.T) {
+	for name, c := range map[string]LineChart{
+		"no series":  {},
+		"ragged":     {Series: []Series{{X: []float64{1, 2}, Y: []float64{1}}}},
+		"all NaN":    {Series: []Series{{X: []float64{1}, Y: []float64{math.NaN()}}}},
+		"empty line": {Series: []Series{{Name: "empty"}}},
+	} {
+		if f, err := Lines(c); err == nil {
+			t.Errorf("%s: got figure %v, want error", name, f)
+		}
+	}
+}
+
+func TestHeatmap(t *testing.T) {
+	vals := [][]float64{{0.5, 1.0}, {0.75, math.NaN()}, {1.0, 0.5}}
+	img := mustPNG(t)(Heatmap(HeatmapChart{
+		Title: "max AUROC", XLabel: "configuration", YLabel: "class",
+		Values: vals, RowLabels: []string{"0", "1", "2"}, ColLabels: []string{"AE", "MemAE"},
+		Annotate: true, Min: 0.5, Max: 1, ColorBarLabel: "AUROC",
+	}))
+	// The lowest and highest cells use the ends of the colour map; the NaN cell is grey.
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(0)
+	cm.SetMax(1)
+	for _, v := range []float64{0, 1} {
+		c, _ := cm.At(v)
+		r, g, b, _ := c.RGBA()
+		want := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff}
+		// Two cells (plus colour bar end) of at least 40x40 px.
+		if n := countColor(img, want, 6); n < 2*40*40 {
+			t.Errorf("colour for %v (%v): %d pixels, want ≥ %d", v, want, n, 2*40*40)
+		}
+	}
+	if n := countColor(img, color.RGBA{0xd0, 0xd0, 0xd0, 0xff}, 2); n < 40*40 {
+		t.Errorf("NaN cell grey: %d pixels, want ≥ 1600", n)
+	}
+}
+
+func TestHeatmapErrors(t *testing.T) {
+	for name, c := range map[string]HeatmapChart{
+		"empty":      {},
+		"empty row":  {Values: [][]float64{{}}},
+		"ragged":     {Values: [][]float64{{1, 2}, {3}}},
+		"all NaN":    {Values: [][]float64{{math.NaN()}}},
+		"inf":        {Values: [][]float64{{math.Inf(1)}}},
+		"row labels": {Values: [][]float64{{1}}, RowLabels: []string{"a", "b"}},
+		"col labels": {Values: [][]float64{{1}}, ColLabels: []string{"a", "b"}},
+	} {
+		if _, err := Heatmap(c); err == nil {
+			t.Errorf("%s: want error", name)
+		}
+	}
+	// A constant matrix is fine (the colour range is widened).
+	mustPNG(t)(Heatmap(HeatmapChart{Values: [][]float64{{0.7, 0.7}}}))
+}
+
+func TestMosaicDenormalises(t *testing.T) {
+	// Two 2x2 grey images, MNIST-normalised. Pixel p/255 normalises to
+	// (p/255 − 0.1307)/0.3081; de-normalising must give back p.
+	norm := func(p float64) float32 { return float32((p/255 - 0.1307) / 0.3081) }
+	imgs := []float32{norm(0), norm(64), norm(128), norm(255), norm(255), norm(0), norm(10), norm(200)}
+	m := Mosaic(imgs, 2, 2, 2, 1, 2, MNISTNorm, false)
+	if b := m.Bounds(); b.Dx() != 8 || b.Dy() != 4 {
+		t.Fatalf("mosaic is %v, want 8x4 (2 images of 2x2 with 1px borders)", b)
+	}
+	want := map[[2]int]uint8{{1, 1}: 0, {2, 1}: 64, {1, 2}: 128, {2, 2}: 255, {5, 1}: 255, {6, 1}: 0, {5, 2}: 10, {6, 2}: 200, {0, 0}: 255, {3, 3}: 255}
+	for xy, v := range want {
+		c := m.RGBAAt(xy[0], xy[1])
+		if c.R != v || c.G != v || c.B != v {
+			t.Errorf("pixel %v = %v, want grey %d", xy, c, v)
+		}
+	}
+	// CIFAR: (x/255 − 0.5)/0.5 per channel, and per-image stretching.
+	rgb := []float32{-1, 0, 1}
+	m = Mosaic(rgb, 1, 1, 1, 3, 1, CIFARNorm, false)
+	if c := m.RGBAAt(1, 1); c != (color.RGBA{0, 128, 255, 255}) {
+		t.Errorf("CIFAR pixel = %v, want {0 128 255 255}", c)
+	}
+	m = Mosaic([]float32{-3, 5}, 1, 1, 2, 1, 1, Norm{}, true)
+	if a, b := m.RGBAAt(1, 1), m.RGBAAt(2, 1); a.R != 0 || b.R != 255 {
+		t.Errorf("per-image stretch: %v %v, want 0 and 255", a, b)
+	}
+}
+
+func TestImageGrid(t *testing.T) {
+	const n, h, w = 6, 28, 28
+	imgs := make([]float32, n*h*w)
+	for i := range imgs {
+		imgs[i] = float32((float64(i%w)/w - 0.1307) / 0.3081)
+	}
+	f, err := ImageGrid(ImageGridChart{Title: "inputs vs reconstructions", Images: imgs, N: n, H: h, W: w, C: 1, Cols: 3, Norm: MNISTNorm, RowLabels: []string{"input", "reconstruction"}, ColLabels: []string{"a", "b", "c"}})
+	img := mustPNG(t)(f, err)
+	// Near-black pixels (the left edge of each gradient image) exist.
+	if n := countColor(img, color.RGBA{0, 0, 0, 255}, 12); n < 6*30 {
+		t.Errorf("dark pixels: %d, want ≥ 180", n)
+	}
+	for name, c := range map[string]ImageGridChart{
+		"empty":     {},
+		"length":    {Images: imgs[:10], N: n, H: h, W: w, C: 1},
+		"channels":  {Images: imgs, N: n, H: h, W: w / 2, C: 2},
+		"row label": {Images: imgs, N: n, H: h, W: w, C: 1, Cols: 3, RowLabels: []string{"x"}},
+	} {
+		if _, err := ImageGrid(c); err == nil {
+			t.Errorf("%s: want error", name)
+		}
+	}
+}
+
+func TestBarsAndTile(t *testing.T) {
+	w := []float64{0.05, 0.6, 0, 0.35}
+	f1, err := Bars(BarChart{Title: "post-shrinkage addressing", XLabel: "memory item", YLabel: "weight", Values: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := mustPNG(t)(f1, nil)
+	if n := countColor(img, Palette10[0].(color.RGBA), 4); n < 500 {
+		t.Errorf("bar pixels: %d, want ≥ 500", n)
+	}
+	many := make([]float64, 64)
+	for i := range many {
+		many[i] = math.Sin(float64(i))
+	}
+	f2, err := Bars(BarChart{Title: "latent", Values: many, Width: 12 * vg.Centimeter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := Tile(2, f1, f2, f1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tf.Width != 2*DefaultWidth+tilePad || tf.Height != 2*DefaultHeight+1.5*tilePad {
+		t.Errorf("tile size %v x %v, want 2x2 default cells", tf.Width, tf.Height)
+	}
+	mustPNG(t)(tf, nil)
+	for name, c := range map[string]BarChart{
+		"empty":  {},
+		"NaN":    {Values: []float64{math.NaN()}},
+		"labels": {Values: []float64{1}, Labels: []string{"a", "b"}},
+	} {
+		if _, err := Bars(c); err == nil {
+			t.Errorf("%s: want error", name)
+		}
+	}
+	if _, err := Tile(0, f1); err == nil {
+		t.Error("Tile(0): want error")
+	}
+	if _, err := Tile(1); err == nil {
+		t.Error("Tile(1) with no figures: want error")
+	}
+	if _, err := Tile(1, nil); err == nil {
+		t.Error("Tile of nil figures: want error")
+	}
+}
+
+func TestSaveAndDisplayOutsideNotebook(t *testing.T) {
+	f, err := Bars(BarChart{Values: []float64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"a.png", "a.svg"} {
+		if err := f.Save(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() < 500 {
+			t.Errorf("%s: %v, %v", name, st, err)
+		}
+	}
+	if err := f.Save(filepath.Join(dir, "a.gif")); err == nil {
+		t.Error("Save .gif: want error")
+	}
+	if InNotebook() {
+		t.Skip("running inside a notebook")
+	}
+	if err := Display(f); err != nil {
+		t.Error(err)
+	}
+	if err := DisplaySVG(f); err != nil {
+		t.Error(err)
+	}
+	var nilFig *Figure
+	if err := Display(nilFig); err == nil {
+		t.Error("Display(nil): want error")
+	}
+	if err := Show(Lines(LineChart{})); err == nil {
+		t.Error("Show of a failed chart: want error")
+	}
+}
+
+func TestHTMLTable(t *testing.T) {
+	got := HTMLTable("AUROC <max>", []string{"class", "AE"}, [][]string{{"0", "0.961"}, {"1"}})
+	for _, want := range []string{"AUROC &lt;max&gt;", "<th", ">class<", ">0.961<", "<td style=\"padding:2px 8px;text-align:right\"></td>"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("HTMLTable lacks %q:\n%s", want, got)
+		}
+	}
+	if FormatFloat("%.2f", math.NaN()) != "–" || FormatFloat("%.2f", 0.456) != "0.46" {
+		t.Error("FormatFloat")
+	}
+}
