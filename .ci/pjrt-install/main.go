@@ -1,0 +1,58 @@
+// Command pjrt-install pre-installs the XLA PJRT plugins (CPU and CUDA) at fixed
+// versions, with go-xla's own installer library (github.com/gomlx/go-xla/installer,
+// the library behind go-xla's cmd/pjrt_installer), so that the Docker image needs
+// no download at run time. The Dockerfile runs it at build time:
+//
+//	go run . -path /usr/local/lib/go-xla -cpu v0.114.0 -cuda cuda13 -cuda-version 0.11.0
+//
+// go-xla searches /usr/local/lib/go-xla (and its nvidia/ subdirectory) for plugins.
+// The CPU version defaults to the one go-xla v0.4.1 was tested with
+// (DefaultCPUVersion). The CUDA plugin and the NVIDIA libraries come from the
+// jax-<cuda>-pjrt / jax-<cuda>-plugin wheels of the given JAX version.
+//
+// It lives in its own module (not the project's) so the project's go.mod stays as is.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/gomlx/go-xla/installer"
+)
+
+func main() {
+	path := flag.String("path", "/usr/local/lib/go-xla", "go-xla plugin directory")
+	cpu := flag.String("cpu", "v0.114.0", "pjrt-cpu-binaries release of the CPU plugin (empty: skip)")
+	cuda := flag.String("cuda", "cuda13", "CUDA plugin flavour: cuda12 or cuda13 (empty: skip)")
+	cudaVersion := flag.String("cuda-version", "", "JAX version of the jax-<cuda>-pjrt wheel, e.g. 0.11.0 (required with -cuda)")
+	flag.Parse()
+	if err := run(*path, *cpu, *cuda, *cudaVersion); err != nil {
+		fmt.Fprintf(os.Stderr, "pjrt-install: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(path, cpu, cuda, cudaVersion string) error {
+	for _, v := range []string{cpu, cudaVersion} {
+		if v == "latest" {
+			return fmt.Errorf("refusing version %q: pin an exact version", v)
+		}
+	}
+	if cpu != "" {
+		platform := runtime.GOOS + "_" + runtime.GOARCH
+		if err := installer.CPUInstall(platform, cpu, path, false, installer.Verbose); err != nil {
+			return fmt.Errorf("installing the CPU PJRT plugin %s: %w", cpu, err)
+		}
+	}
+	if cuda != "" {
+		if cudaVersion == "" {
+			return fmt.Errorf("-cuda %s needs -cuda-version", cuda)
+		}
+		if err := installer.CudaInstall(cuda, cudaVersion, path, false, installer.Verbose); err != nil {
+			return fmt.Errorf("installing the %s PJRT plugin %s: %w", cuda, cudaVersion, err)
+		}
+	}
+	return nil
+}
