@@ -1,0 +1,218 @@
+package config
+
+import (
+	"embed"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+//go:embed defaults
+var defaultsFS embed.FS
+
+// Conditional modes of an experiment.
+const (
+	CondNone    = "none"    // one model per target class (plain AE / MemAE)
+	CondKnown   = "known"   // C-MemAE: the condition picks the memory
+	CondUnknown = "unknown" // C-MemAE: the memory self-selects
+)
+
+// Conditionals lists the valid values of the conditional key.
+var Conditionals = []string{CondNone, CondKnown, CondUnknown}
+
+// Few-shot memory initialisations ("model transformers", thesis spec §6),
+// applied in the order listed in model.model_transformers.
+const (
+	TransformTransfer             = "transfer"               // start from from_checkpoint, keep everything
+	TransformDeleteMemory         = "delete_memory"          // re-initialise the memory
+	TransformCopySamples          = "copy_samples"           // the k encoded samples become the memory (N = k)
+	TransformCopyBestFitting      = "copy_best_fitting"      // best-fitting items of a conditional memory (N = k)
+	TransformConditionalToDeleted = "conditional_to_deleted" // conditional memories → one fresh memory
+	TransformFreeze               = "freeze"                 // no weight changes: evaluate as is
+)
+
+// Transformers lists the valid model transformers.
+var Transformers = []string{TransformTransfer, TransformDeleteMemory, TransformCopySamples,
+	TransformCopyBestFitting, TransformConditionalToDeleted, TransformFreeze}
+
+// Experiment is one fully resolved run configuration (all target groups of one
+// parameter combination and seed). Its YAML form is the run's config.yaml.
+type Experiment struct {
+	Model       ModelConfig   `yaml:"model"`
+	Datamodule  DataConfig    `yaml:"datamodule"`
+	Trainer     TrainerConfig `yaml:"trainer"`
+	Conditional string        `yaml:"conditional"` // "none" | "known" | "unknown"
+	Seed        int64         `yaml:"seed"`
+	// FromCheckpoint is a checkpoint directory or a run directory (its last
+	// checkpoint) to start from; "" starts from a fresh initialisation.
+	FromCheckpoint              string `yaml:"from_checkpoint"`
+	SaveCheckpointsEveryNEpochs int    `yaml:"save_checkpoints_every_n_epochs"`
+	Name                        string `yaml:"name"`        // experiment name (results directory)
+	ResultsDir                  string `yaml:"results_dir"` // root of the results tree, default "results"
+
+	// Params are the parameters that distinguish this configuration from the
+	// others of the same experiment (overrides and sweep values, without seed
+	// and targets); they name its results directory.
+	Params []results.Param `yaml:"-"`
+}
+
+// ModelConfig is the "model" group.
+type ModelConfig struct {
+	Name              string   `yaml:"name"` // "memae" | "ae" | "cond-ae" | "multi-ae"
+	Arch              string   `yaml:"arch"` // "mnist" | "mnist-flat" | "mnist-flat2" | "cifar" | "cifar-flat"
+	MemorySize        int      `yaml:"memory_size"`
+	ShrinkThreshold   float64  `yaml:"shrink_threshold"`
+	CosineSimilarity  bool     `yaml:"cosine_similarity"`
+	EntropyLoss       string   `yaml:"entropy_loss"` // "thesis" | "paper"
+	EntropyLossWeight float64  `yaml:"entropy_loss_weight"`
+	LearningRate      float64  `yaml:"learning_rate"`
+	ModelTransformers []string `yaml:"model_transformers"`
+	SelectionMetric   string   `yaml:"selection_metric"` // "sum" | "max" | "recon"
+}
+
+// DataConfig is the "datamodule" group.
+type DataConfig struct {
+	Name string `yaml:"name"` // "mnist" | "fashion-mnist" | "cifar"
+	// Targets are the normal class groups. A flat list [0,1,2] means one run
+	// per class, or, in a conditional experiment, one run conditioned on all
+	// of them; a nested list [[0,1],[4,5]] gives one run per inner list.
+	// After Parse, Targets holds the groups actually run (see TargetGroups).
+	Targets         Targets `yaml:"targets"`
+	NumTrainSamples int     `yaml:"num_train_samples"` // 0 = all; k > 0 = few-shot (first k after a seeded shuffle)
+	BatchSize       int     `yaml:"batch_size"`
+	TestBatchSize   int     `yaml:"test_batch_size"`
+	AnomalyFraction float64 `yaml:"anomaly_fraction"` // fraction of anomalies in each test set (0.3)
+	DataDir         string  `yaml:"data_dir"`
+}
+
+// TrainerConfig is the "trainer" group.
+type TrainerConfig struct {
+	MaxEpochs int    `yaml:"max_epochs"`
+	Backend   string `yaml:"backend"` // "" = automatic (see package backend)
+}
+
+// Targets is a list of target groups; it decodes both [0,1,2] (→ [[0],[1],[2]])
+// and [[0,1],[4,5]] (and mixtures such as [3,[1,7]]).
+type Targets [][]int
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (t *Targets) UnmarshalYAML(n *yaml.Node) error {
+	var groups [][]int
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var v int
+		if err := n.Decode(&v); err != nil {
+			return fmt.Errorf("line %d: targets must be a class, a list of classes or a list of lists, got %q", n.Line, n.Value)
+		}
+		groups = [][]int{{v}}
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			switch item.Kind {
+			case yaml.ScalarNode:
+				var v int
+				if err := item.Decode(&v); err != nil {
+					return fmt.Errorf("line %d: target %q is not a class number", item.Line, item.Value)
+				}
+				groups = append(groups, []int{v})
+			case yaml.SequenceNode:
+				var g []int
+				if err := item.Decode(&g); err != nil {
+					return fmt.Errorf("line %d: target group must be a list of class numbers: %w", item.Line, err)
+				}
+				groups = append(groups, g)
+			default:
+				return fmt.Errorf("line %d: invalid target", item.Line)
+			}
+		}
+	default:
+		return fmt.Errorf("line %d: targets must be a list", n.Line)
+	}
+	*t = groups
+	return nil
+}
+
+// MarshalYAML writes the groups in flow style ([[0, 1], [4, 5]]).
+func (t Targets) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, g := range t {
+		gn := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, c := range g {
+			gn.Content = append(gn.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(c)})
+		}
+		n.Content = append(n.Content, gn)
+	}
+	return n, nil
+}
+
+// TargetGroups returns the target groups run by the experiment, one run each.
+func (e Experiment) TargetGroups() [][]int { return e.Datamodule.Targets }
+
+// NumConditions is the number of conditions of a run on targets: the number
+// of target classes of a conditional experiment, 1 otherwise.
+func (e Experiment) NumConditions(targets []int) int {
+	if e.Conditional == CondNone || e.Conditional == "" {
+		return 1
+	}
+	return len(targets)
+}
+
+// ModelConfig converts the model group into the typed configuration of package
+// models, for a model with numConditions conditions (memories, one-hot size
+// or number of AEs).
+func (e Experiment) ModelConfig(numConditions int) models.Config {
+	m := e.Model
+	return models.Config{
+		Arch:              m.Arch,
+		Kind:              m.Name,
+		MemorySize:        m.MemorySize,
+		ShrinkThreshold:   m.ShrinkThreshold,
+		CosineSimilarity:  m.CosineSimilarity,
+		EntropyLoss:       m.EntropyLoss,
+		EntropyLossWeight: m.EntropyLossWeight,
+		NumConditions:     max(numConditions, 1),
+		SelectionMetric:   m.SelectionMetric,
+	}
+}
+
+// ParamsSlug is the name of the experiment's parameters directory.
+func (e Experiment) ParamsSlug() string { return results.ParamsSlug(e.Params) }
+
+// RunDir is the results directory of the run on targets:
+// <results_dir>/<name>/<params slug>/seed_<seed>/target_<targets>.
+func (e Experiment) RunDir(targets []int) string {
+	return results.RunDir(e.ResultsDir, e.Name, e.ParamsSlug(), e.Seed, targets)
+}
+
+// HasTransformer reports whether name is listed in model.model_transformers.
+func (e Experiment) HasTransformer(name string) bool {
+	return slices.Contains(e.Model.ModelTransformers, name)
+}
+
+// YAML is the resolved configuration as written to a run's config.yaml.
+func (e Experiment) YAML() ([]byte, error) {
+	out, err := yaml.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("config: encoding experiment %s: %w", e.Name, err)
+	}
+	header := "# Resolved configuration of a C-MemAE run.\n"
+	if len(e.Params) > 0 {
+		header += "# params: " + e.ParamsSlug() + "\n"
+	}
+	return append([]byte(header), out...), nil
+}
+
+// String is the one-line summary used by the runner.
+func (e Experiment) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s/%s seed=%d model=%s arch=%s datamodule=%s", e.Name, e.ParamsSlug(), e.Seed,
+		e.Model.Name, e.Model.Arch, e.Datamodule.Name)
+	if e.Conditional != CondNone {
+		fmt.Fprintf(&b, " conditional=%s", e.Conditional)
+	}
+	return b.String()
+}

@@ -1,0 +1,167 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/memory"
+	"github.com/cmemae/cmemae/pkg/models"
+)
+
+// numClasses is the number of classes of every supported dataset.
+const numClasses = 10
+
+// Validate reports every invalid value of e, each naming its key; unknown
+// names suggest the nearest valid one. Parse calls it, so invalid
+// configurations fail before any training.
+func (e *Experiment) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	enum := func(key, value string, valid []string) bool {
+		if !slices.Contains(valid, value) {
+			errs = append(errs, unknownError("value for "+key+":", value, valid, true))
+			return false
+		}
+		return true
+	}
+	m, d := e.Model, e.Datamodule
+
+	enum("model.name", m.Name, models.Kinds)
+	archOK := enum("model.arch", m.Arch, models.ArchNames())
+	dataOK := enum("datamodule.name", d.Name, data.Names())
+	if archOK && dataOK {
+		wantPrefix := "mnist"
+		if d.Name == "cifar" {
+			wantPrefix = "cifar"
+		}
+		if !strings.HasPrefix(m.Arch, wantPrefix) {
+			var fits []string
+			for _, a := range models.ArchNames() {
+				if strings.HasPrefix(a, wantPrefix) {
+					fits = append(fits, a)
+				}
+			}
+			bad("model.arch", "architecture %q does not fit dataset %s (use one of %s)", m.Arch, d.Name, strings.Join(fits, ", "))
+		}
+	}
+	condOK := enum("conditional", e.Conditional, Conditionals)
+	if m.Name == models.KindMemAE {
+		if m.MemorySize < 1 {
+			bad("model.memory_size", "must be >= 1, got %d", m.MemorySize)
+		}
+		if !(m.ShrinkThreshold >= 0 && m.ShrinkThreshold < 1) {
+			bad("model.shrink_threshold", "must be in [0, 1), got %g", m.ShrinkThreshold)
+		}
+		if !(m.EntropyLossWeight >= 0) || math.IsInf(m.EntropyLossWeight, 0) {
+			bad("model.entropy_loss_weight", "must be >= 0, got %g", m.EntropyLossWeight)
+		}
+		variants := make([]string, len(memory.EntropyVariants))
+		for i, v := range memory.EntropyVariants {
+			variants[i] = string(v)
+		}
+		enum("model.entropy_loss", m.EntropyLoss, variants)
+	}
+	if m.SelectionMetric != "" {
+		metrics := make([]string, len(memory.Metrics))
+		for i, v := range memory.Metrics {
+			metrics[i] = string(v)
+		}
+		enum("model.selection_metric", m.SelectionMetric, metrics)
+	}
+	if !(m.LearningRate > 0) || math.IsInf(m.LearningRate, 0) {
+		bad("model.learning_rate", "must be > 0, got %g", m.LearningRate)
+	}
+	if condOK {
+		switch {
+		case e.Conditional == CondNone && (m.Name == models.KindCondAE || m.Name == models.KindMultiAE):
+			bad("conditional", "model %s needs conditional=known or conditional=unknown", m.Name)
+		case e.Conditional != CondNone && m.Name == models.KindAE:
+			bad("conditional", "model ae has no condition; use model=memae (C-MemAE), cond-ae or multi-ae")
+		}
+	}
+
+	if e.Trainer.MaxEpochs < 1 {
+		bad("trainer.max_epochs", "must be >= 1, got %d", e.Trainer.MaxEpochs)
+	}
+	if d.BatchSize < 1 {
+		bad("datamodule.batch_size", "must be >= 1, got %d", d.BatchSize)
+	}
+	if d.TestBatchSize < 1 {
+		bad("datamodule.test_batch_size", "must be >= 1, got %d", d.TestBatchSize)
+	}
+	if d.NumTrainSamples < 0 {
+		bad("datamodule.num_train_samples", "must be >= 0 (0 = all), got %d", d.NumTrainSamples)
+	}
+	if !(d.AnomalyFraction > 0 && d.AnomalyFraction < 1) {
+		bad("datamodule.anomaly_fraction", "must be in (0, 1), got %g", d.AnomalyFraction)
+	}
+	if e.SaveCheckpointsEveryNEpochs < 0 {
+		bad("save_checkpoints_every_n_epochs", "must be >= 0, got %d", e.SaveCheckpointsEveryNEpochs)
+	}
+	if e.Name == "" || strings.ContainsAny(e.Name, `/\`) || e.Name == "." || e.Name == ".." {
+		bad("name", "must be a non-empty directory name, got %q", e.Name)
+	}
+	if e.ResultsDir == "" {
+		bad("results_dir", "must not be empty")
+	}
+
+	if len(d.Targets) == 0 {
+		bad("datamodule.targets", "no target classes")
+	}
+	for _, g := range d.Targets {
+		if len(g) == 0 {
+			bad("datamodule.targets", "empty target group")
+		}
+		for i, c := range g {
+			if c < 0 || c >= numClasses {
+				bad("datamodule.targets", "class %d out of range 0..%d", c, numClasses-1)
+			}
+			if slices.Contains(g[:i], c) {
+				bad("datamodule.targets", "class %d twice in group %v", c, g)
+			}
+		}
+		if condOK && e.Conditional != CondNone && len(g) < 2 {
+			bad("datamodule.targets", "conditional=%s needs groups of at least two classes, e.g. [[0,1],[4,5]]; got %v", e.Conditional, g)
+		}
+	}
+
+	for _, t := range m.ModelTransformers {
+		if enum("model.model_transformers", t, Transformers) {
+			switch t {
+			case TransformTransfer, TransformDeleteMemory, TransformCopyBestFitting, TransformConditionalToDeleted:
+				if e.FromCheckpoint == "" {
+					bad("from_checkpoint", "transformer %s needs from_checkpoint=<checkpoint or run directory>", t)
+				}
+			}
+			switch t {
+			case TransformCopySamples, TransformCopyBestFitting:
+				if d.NumTrainSamples < 1 {
+					bad("datamodule.num_train_samples", "transformer %s needs num_train_samples = k > 0 (the memory gets k items)", t)
+				}
+			}
+			switch t {
+			case TransformDeleteMemory, TransformCopySamples, TransformCopyBestFitting, TransformConditionalToDeleted:
+				if m.Name != models.KindMemAE {
+					bad("model.model_transformers", "transformer %s needs a memory (model=memae), got model=%s", t, m.Name)
+				}
+			}
+		}
+	}
+
+	// The model library's own checks, for every target group.
+	if len(errs) == 0 {
+		for _, g := range d.Targets {
+			if err := e.ModelConfig(e.NumConditions(g)).Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("config: model: %w", err))
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
