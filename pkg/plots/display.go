@@ -42,18 +42,23 @@ func DisplaySVG(f *Figure) error {
 	return gonbui.Error()
 }
 
-// Show displays the figure built by a chart constructor, passing on its error:
+// DisplayChart displays the figure built by a chart constructor, passing on its
+// error:
 //
-//	if err := plots.Show(plots.Lines(chart)); err != nil { ... }
-func Show(f *Figure, err error) error {
+//	if err := plots.DisplayChart(plots.Lines(chart)); err != nil { ... }
+func DisplayChart(f *Figure, err error) error {
 	if err != nil {
 		return err
 	}
 	return Display(f)
 }
 
-// DisplayHTML shows an HTML fragment in the notebook and waits for it to arrive.
-func DisplayHTML(fragment string) {
+// ShowHTML shows an HTML fragment in the notebook and waits for it to arrive.
+//
+// The non-image helpers are named Show…, not Display…: the repository's notebook
+// check treats a cell calling plots.Display… as a figure cell that must produce an
+// image output.
+func ShowHTML(fragment string) {
 	if !gonbui.IsNotebook {
 		return
 	}
@@ -61,8 +66,8 @@ func DisplayHTML(fragment string) {
 	gonbui.Sync()
 }
 
-// DisplayMarkdown shows Markdown in the notebook and waits for it to arrive.
-func DisplayMarkdown(md string) {
+// ShowMarkdown shows Markdown in the notebook and waits for it to arrive.
+func ShowMarkdown(md string) {
 	if !gonbui.IsNotebook {
 		return
 	}
@@ -102,20 +107,20 @@ func HTMLTable(caption string, header []string, rows [][]string) string {
 	return sb.String()
 }
 
-// DisplayTable shows a table (see HTMLTable) in the notebook.
-func DisplayTable(caption string, header []string, rows [][]string) {
-	DisplayHTML(HTMLTable(caption, header, rows))
+// ShowTable shows a table (see HTMLTable) in the notebook.
+func ShowTable(caption string, header []string, rows [][]string) {
+	ShowHTML(HTMLTable(caption, header, rows))
 }
 
-// DisplayLaTeX shows LaTeX source (e.g. a table exported by pkg/results) as a
+// ShowLaTeX shows LaTeX source (e.g. a table exported by pkg/results) as a
 // preformatted block, ready to copy into a paper.
-func DisplayLaTeX(caption, latex string) {
+func ShowLaTeX(caption, latex string) {
 	var sb strings.Builder
 	if caption != "" {
 		fmt.Fprintf(&sb, "<b>%s</b>", html.EscapeString(caption))
 	}
 	fmt.Fprintf(&sb, `<pre style="font-size:small">%s</pre>`, html.EscapeString(latex))
-	DisplayHTML(sb.String())
+	ShowHTML(sb.String())
 }
 
 // FormatFloat formats v with format (e.g. "%.3f"), writing NaN as "–".

@@ -8,8 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cmemae/cmemae/pkg/results"
 
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/vg"
@@ -275,7 +278,7 @@ func TestSaveAndDisplayOutsideNotebook(t *testing.T) {
 	if err := Display(nilFig); err == nil {
 		t.Error("Display(nil): want error")
 	}
-	if err := Show(Lines(LineChart{})); err == nil {
+	if err := DisplayChart(Lines(LineChart{})); err == nil {
 		t.Error("Show of a failed chart: want error")
 	}
 }
@@ -290,4 +293,46 @@ func TestHTMLTable(t *testing.T) {
 	if FormatFloat("%.2f", math.NaN()) != "–" || FormatFloat("%.2f", 0.456) != "0.46" {
 		t.Error("FormatFloat")
 	}
+}
+
+func TestEpochSeriesAndPivot(t *testing.T) {
+	rows := []results.Row{
+		{Experiment: "b", Params: "default", Seed: 1, Target: "0", Condition: 0, Epoch: 1, AUROC: 0.6},
+		{Experiment: "b", Params: "default", Seed: 2, Target: "0", Condition: 0, Epoch: 1, AUROC: 0.8},
+		{Experiment: "b", Params: "default", Seed: 1, Target: "0", Condition: 0, Epoch: 2, AUROC: 0.9},
+		{Experiment: "b", Params: "default", Seed: 1, Target: "1", Condition: 1, Epoch: 1, AUROC: 0.5},
+		{Experiment: "b", Params: "default", Seed: 1, Target: "1", Condition: 1, Epoch: 10, AUROC: math.NaN()},
+	}
+	s, err := EpochSeries(results.Table{Rows: rows}, results.ByCondition, results.AUROC, func(k string) string { return "class " + k })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 2 || s[0].Name != "class 0" || s[1].Name != "class 1" {
+		t.Fatalf("series %+v", s)
+	}
+	if !slices.Equal(s[0].X, []float64{1, 2}) || math.Abs(s[0].Y[0]-0.7) > 1e-12 || s[0].Y[1] != 0.9 {
+		t.Errorf("class 0: %+v, want epochs 1,2 with means 0.7, 0.9", s[0])
+	}
+	if !slices.Equal(s[1].X, []float64{1, 10}) || !math.IsNaN(s[1].Y[1]) {
+		t.Errorf("class 1: %+v, want epochs 1,10 (numeric order), NaN at 10", s[1])
+	}
+	if _, err := EpochSeries(results.Table{}, results.ByCondition, results.AUROC, nil); err == nil {
+		t.Error("empty table: want error")
+	}
+	p, err := results.Table{Rows: rows}.ClassByConfiguration(results.AUROC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body := PivotRows(p, "%.2f", true)
+	// class 0: best epoch per seed (0.9 seed 1, 0.8 seed 2) → 0.85; class 1: 0.5.
+	want := [][]string{{"0", "0.85"}, {"1", "0.50"}, {"mean", "0.68"}}
+	if !slices.Equal(header, []string{"", "b/default"}) || len(body) != 3 {
+		t.Fatalf("PivotRows: %v %v", header, body)
+	}
+	for i := range want {
+		if !slices.Equal(body[i], want[i]) {
+			t.Errorf("row %d = %v, want %v", i, body[i], want[i])
+		}
+	}
+	mustPNG(t)(PivotHeatmap(p, HeatmapChart{Title: "max AUROC", Annotate: true}))
 }
