@@ -184,7 +184,7 @@ func TestUnknownKeysAndValues(t *testing.T) {
 		{[]string{"model.memory_sise=5"}, `unknown key "model.memory_sise" (did you mean "model.memory_size"?)`},
 		{[]string{"memory_size=5"}, `(did you mean "model.memory_size"?)`},
 		{[]string{"trainer.max_epoch=5"}, `"trainer.max_epochs"`},
-		{[]string{"model=mema"}, `unknown model "mema" (did you mean "memae"?); valid: memae, ae, cond-ae, multi-ae`},
+		{[]string{"model=mema"}, `unknown model "mema" (did you mean "memae"?); valid: ae, memae, cond-ae, multi-ae`},
 		{[]string{"datamodule=cifar10"}, `did you mean "cifar"?`},
 		{[]string{"model.arch=mnist_flat"}, `model.arch: "mnist_flat" (did you mean "mnist-flat"?)`},
 		{[]string{"conditional=knwn"}, `did you mean "known"?`},
