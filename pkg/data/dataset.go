@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Split selects the training or the test part of a dataset.
@@ -155,7 +157,8 @@ func Load(name string, split Split, opts LoadOptions) (*Dataset, error) {
 }
 
 // normalize converts bytes (channels-last, len(mean) channels) to float32
-// (x/255 − mean[c]) / std[c] through a lookup table per channel.
+// (x/255 − mean[c]) / std[c] through a lookup table per channel, in parallel
+// chunks.
 func normalize(pixels []byte, mean, std []float64) []float32 {
 	c := len(mean)
 	luts := make([][256]float32, c)
@@ -165,16 +168,28 @@ func normalize(pixels []byte, mean, std []float64) []float32 {
 		}
 	}
 	out := make([]float32, len(pixels))
-	if c == 1 {
-		lut := &luts[0]
-		for i, p := range pixels {
-			out[i] = lut[p]
-		}
-		return out
+	// Chunks are whole pixels (multiples of c) so that i%c is the channel.
+	const minChunk = 1 << 20
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(pixels)/minChunk))
+	chunk := (len(pixels)/workers + c - 1) / c * c
+	var wg sync.WaitGroup
+	for start := 0; start < len(pixels); start += chunk {
+		end := min(start+chunk, len(pixels))
+		wg.Go(func() {
+			src, dst := pixels[start:end], out[start:end]
+			if c == 1 {
+				lut := &luts[0]
+				for i, p := range src {
+					dst[i] = lut[p]
+				}
+				return
+			}
+			for i, p := range src {
+				dst[i] = luts[i%c][p]
+			}
+		})
 	}
-	for i, p := range pixels {
-		out[i] = luts[i%c][p]
-	}
+	wg.Wait()
 	return out
 }
 
@@ -210,16 +225,17 @@ func readIDXSplit(sp *spec, dir string, split Split) (pixels []byte, labels []in
 }
 
 func readCIFARSplit(sp *spec, dir string, split Split) (pixels []byte, labels []int, err error) {
+	var parts [][]byte
 	for _, name := range sp.files[split] {
 		path := joinPath(dir, name)
 		img, lbl, err := ReadCIFARFile(path)
 		if err != nil {
 			return nil, nil, err
 		}
-		pixels = append(pixels, img...)
+		parts = append(parts, img)
 		labels = append(labels, lbl...)
 	}
-	return pixels, labels, nil
+	return slices.Concat(parts...), labels, nil
 }
 
 // lookupSpec finds a dataset by name or alias.
