@@ -1,0 +1,501 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/metrics"
+	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+// Adam hyperparameters: PyTorch's torch.optim.Adam defaults (GoMLX's own
+// default epsilon is 1e-7).
+const (
+	AdamBeta1   = 0.9
+	AdamBeta2   = 0.999
+	AdamEpsilon = 1e-8
+)
+
+// runner holds the state of one Run.
+type runner struct {
+	opts    Options
+	s       *settings
+	backend compute.Backend
+	split   *data.OneClassSplit
+	res     *RunResult
+
+	model      *models.Model
+	store      *model.Store
+	frozen     bool
+	startEpoch int // first epoch to train
+
+	condIndex map[int]int // class → condition index
+	trainExec *model.Exec
+	evalExec  *model.Exec
+	evalBatch int
+}
+
+// prepare resumes from the latest checkpoint in the run directory, or builds
+// a fresh model (with from_checkpoint and the transformers) and writes the
+// init checkpoint.
+func (r *runner) prepare(ctx context.Context) error {
+	r.condIndex = map[int]int{}
+	for i, t := range r.s.targets {
+		r.condIndex[t] = i
+	}
+	h, w, c := 0, 0, 0
+	if cps, err := ListCheckpoints(r.opts.Dir); err != nil {
+		return err
+	} else if len(cps) > 0 {
+		if err := r.resume(cps[len(cps)-1]); err != nil {
+			return err
+		}
+	} else if err := r.fresh(); err != nil {
+		return err
+	}
+	h, w, c = r.model.InputShape()
+	d := r.split.Train.Source
+	if d.H != h || d.W != w || d.C != c {
+		return fmt.Errorf("train: %s images are %dx%dx%d but model arch %q expects %dx%dx%d",
+			d.Name, d.H, d.W, d.C, r.model.Config().Arch, h, w, c)
+	}
+	r.res.Model, r.res.Store, r.res.Frozen = r.model, r.store, r.frozen
+	return r.buildExecs()
+}
+
+func (r *runner) fresh() error {
+	// Stale metrics of a run that never wrote its init checkpoint.
+	_ = os.Remove(filepath.Join(r.opts.Dir, results.MetricsFile))
+	m, err := models.New(r.s.modelCfg)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	store := model.NewStore()
+	if err := store.SetRNGStateFromSeed(r.s.seed); err != nil {
+		return fmt.Errorf("train: seeding: %w", err)
+	}
+	d := r.split.Train.Source
+	if h, w, c := m.InputShape(); d.H != h || d.W != w || d.C != c {
+		return fmt.Errorf("train: %s images are %dx%dx%d but model arch %q expects %dx%dx%d",
+			d.Name, d.H, d.W, d.C, m.Config().Arch, h, w, c)
+	}
+	if err := m.InitializeVariables(r.backend, store); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	fs := &fewShot{backend: r.backend, model: m, store: store, train: r.split.Train,
+		rng: newRNG(r.s.seed, streamMemory), batchSize: r.s.testBatchSize}
+	if r.s.fromCkpt != "" {
+		src, err := LoadCheckpoint(r.s.fromCkpt)
+		if err != nil {
+			return fmt.Errorf("train: from_checkpoint: %w", err)
+		}
+		fs.src = src
+		if err := fs.loadSource(); err != nil {
+			return err
+		}
+	}
+	for _, name := range r.s.transformers {
+		if err := fs.apply(name); err != nil {
+			return fmt.Errorf("train: model transformer %q: %w", name, err)
+		}
+	}
+	eff := m.Config()
+	if eff.NumConditions != r.s.numConditions {
+		return fmt.Errorf("train: the model has %d memories after from_checkpoint and model_transformers %v, but conditional=%s with targets %v needs %d (use %s to turn a conditional model into one memory)",
+			eff.NumConditions, r.s.transformers, r.s.conditional, r.s.targets, r.s.numConditions, TransformConditionalToDeleted)
+	}
+	// Rebuild the model from its effective configuration so that the graphs
+	// match the (possibly resized) memory.
+	if m, err = models.New(eff); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	r.model, r.store, r.frozen, r.startEpoch = m, store, fs.frozen, 1
+	if err := writeConfig(r.opts.Dir, r.opts.Experiment, eff, r.s); err != nil {
+		return err
+	}
+	return SaveCheckpoint(r.opts.Dir, store, r.state(0, nil))
+}
+
+func (r *runner) state(epoch int, loss *float64) CheckpointState {
+	return CheckpointState{Epoch: epoch, Seed: r.s.seed, Target: r.s.targets, Model: r.model.Config(),
+		Conditional: r.s.conditional, Frozen: r.frozen, TrainLoss: loss}
+}
+
+func (r *runner) resume(cp CheckpointInfo) error {
+	st, err := readState(cp.Dir)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(st.Target, r.s.targets) || st.Seed != r.s.seed {
+		return fmt.Errorf("train: run directory %s holds a run of targets %v seed %d, not targets %v seed %d",
+			r.opts.Dir, st.Target, st.Seed, r.s.targets, r.s.seed)
+	}
+	if st.Model.Arch != r.s.modelCfg.Arch || st.Model.Kind != r.s.modelCfg.Kind {
+		return fmt.Errorf("train: run directory %s holds a %s/%s model, the configuration asks for %s/%s",
+			r.opts.Dir, st.Model.Arch, st.Model.Kind, r.s.modelCfg.Arch, r.s.modelCfg.Kind)
+	}
+	m, err := models.New(st.Model)
+	if err != nil {
+		return fmt.Errorf("train: checkpoint %s: %w", cp.Dir, err)
+	}
+	store := model.NewStore()
+	if err := restoreVariables(cp.Dir, store, nil); err != nil {
+		return err
+	}
+	r.model, r.store, r.frozen = m, store, st.Frozen
+	r.startEpoch = st.Epoch + 1
+	r.res.ResumedFrom = st.Epoch
+	// Drop the metrics of epochs after the checkpoint: they are trained again.
+	path := filepath.Join(r.opts.Dir, results.MetricsFile)
+	if _, err := os.Stat(path); err == nil {
+		rows, err := results.ReadCSV(path)
+		if err != nil {
+			return fmt.Errorf("train: resuming: %w", err)
+		}
+		kept := slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool { return row.Epoch > st.Epoch })
+		if len(kept) != len(rows) {
+			if err := results.WriteCSV(path, kept); err != nil {
+				return fmt.Errorf("train: resuming: %w", err)
+			}
+		}
+	}
+	if r.opts.Progress != nil {
+		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.Name)
+	}
+	return nil
+}
+
+// trainMode is the condition mode used in training: the label for
+// conditional models, none otherwise.
+func (r *runner) trainMode() models.CondMode {
+	if r.model.Conditional() {
+		return models.CondKnown
+	}
+	return models.CondNone
+}
+
+func (r *runner) evalMode() models.CondMode {
+	switch r.s.conditional {
+	case ConditionalKnown:
+		return models.CondKnown
+	case ConditionalUnknown:
+		return models.CondUnknown
+	}
+	return models.CondNone
+}
+
+func (r *runner) buildExecs() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("train: building the training graph: %v", p)
+		}
+	}()
+	m := r.model
+	if !r.frozen {
+		opt := optimizer.Adam().LearningRate(r.s.lr).Betas(AdamBeta1, AdamBeta2).Epsilon(AdamEpsilon).WeightDecay(0).Done()
+		mode := r.trainMode()
+		r.trainExec, err = model.NewExec(r.backend, r.store, func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
+			g := x.Graph()
+			scope.Store().SetTraining(g, true)
+			out := m.Forward(scope, x, cond, mode)
+			opt.UpdateGraph(scope, g, out.Loss)
+			return out.Loss
+		})
+		if err != nil {
+			return fmt.Errorf("train: building the training graph: %w", err)
+		}
+		r.trainExec.WithName("train_step")
+	}
+	mode := r.evalMode()
+	r.evalExec, err = model.NewExec(r.backend, r.store, func(scope *model.Scope, x, cond *graph.Node) []*graph.Node {
+		out := m.Forward(scope, x, cond, mode)
+		chosen := out.Chosen
+		if chosen == nil {
+			chosen = graph.Zeros(x.Graph(), shapes.Make(dtypes.Int32, x.Shape().Dim(0)))
+		} else {
+			chosen = graph.ConvertDType(chosen, dtypes.Int32)
+		}
+		return []*graph.Node{out.PerImageErr, chosen, out.Loss}
+	})
+	if err != nil {
+		return fmt.Errorf("train: building the evaluation graph: %w", err)
+	}
+	r.evalExec.WithName("eval")
+	maxLen := 1
+	for _, ts := range r.split.Tests {
+		maxLen = max(maxLen, ts.Len())
+	}
+	r.evalBatch = min(r.s.testBatchSize, maxLen)
+	return nil
+}
+
+func (r *runner) condTensor(labels []int32, size int) (*tensors.Tensor, error) {
+	cond := make([]int32, size)
+	for i, l := range labels {
+		ci, ok := r.condIndex[int(l)]
+		if !ok {
+			return nil, fmt.Errorf("train: training image of class %d is not a target %v", l, r.s.targets)
+		}
+		cond[i] = int32(ci)
+	}
+	return tensors.FromFlatDataAndDimensions(cond, size), nil
+}
+
+func (r *runner) loop(ctx context.Context) error {
+	s := r.s
+	if r.startEpoch > s.maxEpochs {
+		return nil
+	}
+	d := r.split.Train.Source
+	stepsPerEpoch := (r.split.Train.Len() + s.batchSize - 1) / s.batchSize
+	for epoch := r.startEpoch; epoch <= s.maxEpochs; epoch++ {
+		start := time.Now()
+		bar := r.newBar(epoch, stepsPerEpoch)
+		var lossSum float64
+		var seen int
+		if r.frozen {
+			loss, err := r.frozenLoss()
+			if err != nil {
+				return err
+			}
+			lossSum, seen = loss, 1
+			_ = bar.Add(stepsPerEpoch)
+		} else {
+			rng := newRNG(s.seed, streamShuffle+uint64(epoch))
+			step := 0
+			for b := range r.split.Train.Batches(s.batchSize, true, rng) {
+				if err := ctx.Err(); err != nil {
+					return r.interrupted(epoch, err)
+				}
+				step++
+				x := tensors.FromFlatDataAndDimensions(b.Images, b.Size, d.H, d.W, d.C)
+				cond, err := r.condTensor(b.Labels, b.Size)
+				if err != nil {
+					return err
+				}
+				out, err := r.trainExec.Call(x, cond)
+				if err != nil {
+					return fmt.Errorf("train: epoch %d step %d: %w", epoch, step, err)
+				}
+				loss := float64(tensors.ToScalar[float32](out[0]))
+				if math.IsNaN(loss) || math.IsInf(loss, 0) {
+					return fmt.Errorf("train: loss is %v at epoch %d step %d (learning rate %g too high?); checkpoints up to the previous one are kept",
+						loss, epoch, step, s.lr)
+				}
+				lossSum += loss * float64(b.Size)
+				seen += b.Size
+				_ = bar.Add(1)
+				if r.opts.OnStep != nil {
+					r.opts.OnStep(epoch, step)
+				}
+			}
+		}
+		trainLoss := lossSum / float64(max(seen, 1))
+		if err := ctx.Err(); err != nil {
+			return r.interrupted(epoch, err)
+		}
+		er, err := r.evaluate(epoch, trainLoss)
+		if err != nil {
+			return err
+		}
+		er.Duration = time.Since(start)
+		if err := r.appendRows(er); err != nil {
+			return err
+		}
+		if epoch%s.every == 0 || epoch == s.maxEpochs {
+			loss := trainLoss
+			if err := SaveCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
+				return err
+			}
+		}
+		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f AUROC %.4f", epoch, s.maxEpochs, trainLoss, er.MeanAUROC))
+		_ = bar.Finish()
+		r.res.Epochs = append(r.res.Epochs, er)
+		if r.opts.OnEpoch != nil {
+			r.opts.OnEpoch(er)
+		}
+	}
+	return nil
+}
+
+func (r *runner) interrupted(epoch int, cause error) error {
+	last := "none"
+	if cps, err := ListCheckpoints(r.opts.Dir); err == nil && len(cps) > 0 {
+		last = cps[len(cps)-1].Name
+	}
+	if r.opts.Progress != nil {
+		fmt.Fprintln(r.opts.Progress)
+	}
+	return fmt.Errorf("train: interrupted in epoch %d; the run resumes from checkpoint %s: %w", epoch, last, cause)
+}
+
+func (r *runner) newBar(epoch, steps int) *progressbar.ProgressBar {
+	if r.opts.Progress == nil {
+		return progressbar.DefaultSilent(int64(steps))
+	}
+	return progressbar.NewOptions(steps,
+		progressbar.OptionSetWriter(r.opts.Progress),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, r.s.maxEpochs)),
+		progressbar.OptionSetWidth(25),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.opts.Progress) }),
+	)
+}
+
+// evalBatches runs the evaluation graph over a subset in fixed order, padding
+// the last batch to the compiled batch size (inference is per image, so the
+// padding does not change the results). It returns per-image errors, chosen
+// condition indices, and the batch-size-weighted mean loss.
+func (r *runner) evalBatches(sub *data.Subset, cond int32) (errs []float64, chosen []int32, meanLoss float64, err error) {
+	d := sub.Source
+	size := d.H * d.W * d.C
+	bs := r.evalBatch
+	condT := make([]int32, bs)
+	for i := range condT {
+		condT[i] = cond
+	}
+	var lossSum float64
+	for b := range sub.Batches(bs, false, nil) {
+		imgs := b.Images
+		if b.Size < bs {
+			imgs = append(imgs, make([]float32, (bs-b.Size)*size)...)
+		}
+		out, err := r.evalExec.Call(tensors.FromFlatDataAndDimensions(imgs, bs, d.H, d.W, d.C),
+			tensors.FromFlatDataAndDimensions(slices.Clone(condT), bs))
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("train: evaluation: %w", err)
+		}
+		e, err := tensors.CopyFlatData[float32](out[0])
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("train: evaluation: %w", err)
+		}
+		c, err := tensors.CopyFlatData[int32](out[1])
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("train: evaluation: %w", err)
+		}
+		for i := range b.Size {
+			errs = append(errs, float64(e[i]))
+		}
+		chosen = append(chosen, c[:b.Size]...)
+		if b.Size == bs {
+			lossSum += float64(tensors.ToScalar[float32](out[2])) * float64(bs)
+		} else {
+			// The padded batch's loss is not the loss of its real images:
+			// use their mean error (the entropy term is negligible).
+			for i := range b.Size {
+				lossSum += float64(e[i])
+			}
+		}
+		for _, t := range out {
+			_ = t.FinalizeAll()
+		}
+	}
+	return errs, chosen, lossSum / float64(max(sub.Len(), 1)), nil
+}
+
+// frozenLoss is the mean loss over the training set without any update.
+func (r *runner) frozenLoss() (float64, error) {
+	var sum float64
+	var n int
+	// Evaluate every condition's images with its own condition.
+	for ci, t := range r.s.targets {
+		var idx []int
+		for _, i := range r.split.Train.Indices {
+			if r.split.Train.Source.Labels[i] == t {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		_, _, loss, err := r.evalBatches(&data.Subset{Source: r.split.Train.Source, Indices: idx}, int32(ci))
+		if err != nil {
+			return 0, err
+		}
+		sum += loss * float64(len(idx))
+		n += len(idx)
+	}
+	return sum / float64(max(n, 1)), nil
+}
+
+// evaluate computes the test metrics of every target.
+func (r *runner) evaluate(epoch int, trainLoss float64) (EpochResult, error) {
+	er := EpochResult{Epoch: epoch, Target: slices.Clone(r.s.targets), TrainLoss: trainLoss}
+	var sum float64
+	for ti, ts := range r.split.Tests {
+		errs, chosen, _, err := r.evalBatches(&ts.Subset, int32(ti))
+		if err != nil {
+			return er, err
+		}
+		tm, err := targetMetrics(ts.Target, ti, errs, chosen, ts.IsNormal, r.s.conditional == ConditionalUnknown)
+		if err != nil {
+			return er, fmt.Errorf("train: epoch %d target %d: %w", epoch, ts.Target, err)
+		}
+		er.PerTarget = append(er.PerTarget, tm)
+		sum += tm.AUROC
+	}
+	er.MeanAUROC = sum / float64(len(er.PerTarget))
+	return er, nil
+}
+
+// targetMetrics computes the metrics of one test set from its per-image
+// errors; condIdx is the index of target among the run's targets.
+func targetMetrics(target, condIdx int, errs []float64, chosen []int32, isNormal []bool, selection bool) (TargetMetrics, error) {
+	tm := TargetMetrics{Target: target, SelectionAccuracy: math.NaN()}
+	auroc, err := metrics.AUROC(metrics.NormalConfidence(errs), isNormal)
+	if err != nil {
+		return tm, err
+	}
+	tm.AUROC = auroc
+	tm.MeanErrNormal, tm.MeanErrAnomalous = metrics.MeanErrors(errs, isNormal)
+	right := 0
+	for i, ok := range isNormal {
+		if ok {
+			tm.NumNormal++
+			if int(chosen[i]) == condIdx {
+				right++
+			}
+		} else {
+			tm.NumAnomalous++
+		}
+	}
+	if selection && tm.NumNormal > 0 {
+		tm.SelectionAccuracy = float64(right) / float64(tm.NumNormal)
+	}
+	return tm, nil
+}
+
+func (r *runner) appendRows(er EpochResult) error {
+	rows := make([]results.Row, len(er.PerTarget))
+	for i, tm := range er.PerTarget {
+		rows[i] = results.Row{
+			Experiment: r.s.experiment, Params: r.s.params, Seed: r.s.seed,
+			Target: results.TargetString(r.s.targets), Condition: tm.Target, Epoch: er.Epoch,
+			TrainLoss: er.TrainLoss, AUROC: tm.AUROC, MeanErrNormal: tm.MeanErrNormal,
+			MeanErrAnomalous: tm.MeanErrAnomalous, SelectionAccuracy: tm.SelectionAccuracy,
+		}
+	}
+	if err := results.AppendCSV(filepath.Join(r.opts.Dir, results.MetricsFile), rows); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,364 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/cmemae/cmemae/pkg/backend"
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+// Conditional modes (experiment.conditional).
+const (
+	ConditionalNone    = "none"
+	ConditionalKnown   = "known"
+	ConditionalUnknown = "unknown"
+)
+
+// Defaults used where the configuration leaves a value at zero (spec §5).
+const (
+	DefaultLearningRate  = 1e-4
+	DefaultBatchSize     = 64
+	DefaultTestBatchSize = 500
+	DefaultMaxEpochs     = 100
+	DefaultCheckpointsN  = 5
+)
+
+// Seed streams (second PCG word) so that the random streams of a run are
+// independent of each other.
+const (
+	streamShuffle = 1 << 20 // + epoch
+	streamMemory  = 7
+)
+
+// TargetMetrics are the test metrics of one target class after one epoch.
+type TargetMetrics struct {
+	Target int // the class tested (normal class of this test set)
+	// AUROC of the normal confidence 1 − (e − min)/(max − min) against "is normal".
+	AUROC float64
+	// MeanErrNormal and MeanErrAnomalous are the mean per-image reconstruction
+	// errors of the normal and the anomalous test images.
+	MeanErrNormal, MeanErrAnomalous float64
+	// SelectionAccuracy, for conditional "unknown" runs, is the fraction of the
+	// target's normal test images whose self-selected memory (or AE) is the
+	// target's own (index of the target in the run's targets). NaN otherwise.
+	SelectionAccuracy float64
+	// NumNormal and NumAnomalous are the sizes of the test set's two groups.
+	NumNormal, NumAnomalous int
+}
+
+// EpochResult is everything measured after one epoch.
+type EpochResult struct {
+	Epoch     int   // 1-based
+	Target    []int // the run's targets
+	TrainLoss float64
+	PerTarget []TargetMetrics // in Target order
+	MeanAUROC float64         // mean of PerTarget AUROCs
+	Duration  time.Duration   // training + evaluation time of the epoch
+}
+
+// Options are everything a single run needs.
+type Options struct {
+	// Experiment is the resolved configuration.
+	Experiment config.Experiment
+	// Targets are the normal classes of this run (one, or several for a
+	// conditional run).
+	Targets []int
+	// Dir is the run directory,
+	// <results>/<name>/<params>/seed_<s>/target_<t…> (see results.RunDir).
+	Dir string
+	// Params is the params slug written to metrics.csv; "" takes it from Dir
+	// when Dir follows the results layout, else results.DefaultParams.
+	Params string
+	// Backend to use; nil chooses one with backend.New(trainer.backend), and
+	// the notice of a fallback goes to Progress.
+	Backend compute.Backend
+	// OnEpoch, if set, is called after every epoch's evaluation.
+	OnEpoch func(EpochResult)
+	// OnStep, if set, is called after every training step (1-based step
+	// within the epoch); cancelling the run's context from it stops the run
+	// before the next step.
+	OnStep func(epoch, step int)
+	// Progress receives a progress bar (epoch, loss, AUROC); nil is silent.
+	Progress io.Writer
+
+	// TrainData and TestData, if set, are used instead of loading
+	// datamodule.name (tests and sweeps reuse loaded data).
+	TrainData, TestData *data.Dataset
+	// MaxTestImages, if > 0, keeps only the first MaxTestImages images of
+	// each target's (shuffled) test set: a random subset, for quick runs.
+	MaxTestImages int
+}
+
+// RunResult is what a finished run returns.
+type RunResult struct {
+	Dir string
+	// Epochs are the epochs trained by this call (after ResumedFrom).
+	Epochs []EpochResult
+	// ResumedFrom is the epoch of the checkpoint the run continued from
+	// (0 = init), or -1 for a run started from scratch.
+	ResumedFrom int
+	// Model is the model with its effective configuration (memory size and
+	// number of memories after the few-shot transformers); Store holds its
+	// trained variables.
+	Model   *models.Model
+	Store   *model.Store
+	Backend compute.Backend
+	// Frozen reports the freeze transformer: no weights were changed.
+	Frozen bool
+}
+
+// Last returns the result of the last epoch trained by this call, or nil.
+func (r *RunResult) Last() *EpochResult {
+	if r == nil || len(r.Epochs) == 0 {
+		return nil
+	}
+	return &r.Epochs[len(r.Epochs)-1]
+}
+
+// settings are the validated, defaulted values Run uses.
+type settings struct {
+	targets       []int
+	conditional   string
+	numConditions int
+	modelCfg      models.Config
+	lr            float64
+	batchSize     int
+	testBatchSize int
+	maxEpochs     int
+	every         int
+	seed          int64
+	transformers  []string
+	fromCkpt      string
+	experiment    string
+	params        string
+}
+
+func resolve(opts Options) (*settings, error) {
+	e := opts.Experiment
+	s := &settings{
+		targets:       slices.Clone(opts.Targets),
+		conditional:   e.Conditional,
+		lr:            e.Model.LearningRate,
+		batchSize:     e.Datamodule.BatchSize,
+		testBatchSize: e.Datamodule.TestBatchSize,
+		maxEpochs:     e.Trainer.MaxEpochs,
+		every:         e.SaveCheckpointsEveryNEpochs,
+		seed:          e.Seed,
+		transformers:  slices.Clone(e.Model.ModelTransformers),
+		fromCkpt:      e.FromCheckpoint,
+		experiment:    e.Name,
+		params:        opts.Params,
+	}
+	if len(s.targets) == 0 {
+		return nil, errors.New("train: no target class given")
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("train: no run directory given (Options.Dir)")
+	}
+	if s.conditional == "" {
+		s.conditional = ConditionalNone
+	}
+	switch s.conditional {
+	case ConditionalNone:
+		s.numConditions = 1
+	case ConditionalKnown, ConditionalUnknown:
+		s.numConditions = len(s.targets)
+	default:
+		return nil, fmt.Errorf("train: unknown conditional %q (valid: none, known, unknown)", e.Conditional)
+	}
+	if s.lr == 0 {
+		s.lr = DefaultLearningRate
+	}
+	if s.batchSize == 0 {
+		s.batchSize = DefaultBatchSize
+	}
+	if s.testBatchSize == 0 {
+		s.testBatchSize = DefaultTestBatchSize
+	}
+	if s.maxEpochs == 0 {
+		s.maxEpochs = DefaultMaxEpochs
+	}
+	if s.every == 0 {
+		s.every = DefaultCheckpointsN
+	}
+	switch {
+	case !(s.lr > 0) || math.IsInf(s.lr, 0):
+		return nil, fmt.Errorf("train: model.learning_rate must be > 0, got %g", s.lr)
+	case s.batchSize < 0:
+		return nil, fmt.Errorf("train: datamodule.batch_size must be > 0, got %d", s.batchSize)
+	case s.testBatchSize < 0:
+		return nil, fmt.Errorf("train: datamodule.test_batch_size must be > 0, got %d", s.testBatchSize)
+	case s.maxEpochs < 0:
+		return nil, fmt.Errorf("train: trainer.max_epochs must be > 0, got %d", s.maxEpochs)
+	case s.every < 0:
+		return nil, fmt.Errorf("train: save_checkpoints_every_n_epochs must be > 0, got %d", s.every)
+	}
+	if err := ValidateTransformers(s.transformers); err != nil {
+		return nil, err
+	}
+	s.modelCfg = e.ModelConfig(s.numConditions)
+	s.modelCfg.NumConditions = s.numConditions
+	if err := s.modelCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if s.params == "" && len(e.Params) > 0 {
+		s.params = e.ParamsSlug()
+	}
+	if s.params == "" {
+		s.params = paramsFromDir(opts.Dir)
+	}
+	return s, nil
+}
+
+// paramsFromDir extracts <params> from <…>/<params>/seed_<s>/target_<t>.
+func paramsFromDir(dir string) string {
+	clean := filepath.Clean(dir)
+	tdir, sdir := filepath.Base(clean), filepath.Base(filepath.Dir(clean))
+	if strings.HasPrefix(tdir, "target_") && strings.HasPrefix(sdir, "seed_") {
+		return filepath.Base(filepath.Dir(filepath.Dir(clean)))
+	}
+	return results.DefaultParams
+}
+
+// Run trains one model as configured, evaluating it after every epoch,
+// writing metrics.csv, config.yaml and checkpoints into opts.Dir, and resuming
+// from the latest checkpoint there if any (see the package documentation).
+// Cancelling ctx stops the run after the current training step with an error
+// wrapping ctx.Err().
+func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("train: run %s: %v", opts.Dir, r)
+		}
+	}()
+	s, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: not started: %w", err)
+	}
+	b := opts.Backend
+	if b == nil {
+		var notice string
+		b, notice, err = backend.New(opts.Experiment.Trainer.Backend)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if notice != "" && opts.Progress != nil {
+			fmt.Fprintln(opts.Progress, notice)
+		}
+	}
+	split, err := loadSplit(opts, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: creating run directory: %w", err)
+	}
+	cleanCheckpointLeftovers(opts.Dir)
+
+	r := &runner{opts: opts, s: s, backend: b, split: split, res: &RunResult{Dir: opts.Dir, ResumedFrom: -1, Backend: b}}
+	if err := r.prepare(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.loop(ctx); err != nil {
+		return r.res, err
+	}
+	return r.res, nil
+}
+
+// dataCache keeps loaded datasets for the life of the process: sweeps and
+// tests run many models on the same data.
+var dataCache sync.Map // key string → *data.Dataset
+
+func loadDataset(name string, split data.Split, dir string) (*data.Dataset, error) {
+	key := fmt.Sprintf("%s|%d|%s", name, split, dir)
+	if d, ok := dataCache.Load(key); ok {
+		return d.(*data.Dataset), nil
+	}
+	d, err := data.Load(name, split, data.LoadOptions{DataDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	dataCache.Store(key, d)
+	return d, nil
+}
+
+func loadSplit(opts Options, s *settings) (*data.OneClassSplit, error) {
+	dm := opts.Experiment.Datamodule
+	train, test := opts.TrainData, opts.TestData
+	var err error
+	if train == nil {
+		if train, err = loadDataset(dm.Name, data.Train, dm.DataDir); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	if test == nil {
+		if test, err = loadDataset(dm.Name, data.Test, dm.DataDir); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	split, err := data.NewOneClassSplit(train, test, data.Protocol{
+		Targets: s.targets, NumTrainSamples: dm.NumTrainSamples, AnomalyFraction: dm.AnomalyFraction, Seed: s.seed,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if n := opts.MaxTestImages; n > 0 {
+		for i := range split.Tests {
+			ts := &split.Tests[i]
+			if ts.Len() > n {
+				ts.Indices = ts.Indices[:n]
+				ts.IsNormal = ts.IsNormal[:n]
+			}
+		}
+	}
+	return split, nil
+}
+
+// writeConfig writes the resolved configuration of the run (config.yaml):
+// the experiment with datamodule.targets narrowed to this run's target group,
+// followed by a comment with the effective model configuration.
+func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings) error {
+	e.Datamodule.Targets = config.Targets{slices.Clone(s.targets)}
+	doc, err := e.YAML()
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	doc = append(doc, fmt.Sprintf("# effective model: kind=%s arch=%s memories=%d memory_size=%d\n",
+		eff.Kind, eff.Arch, eff.NumConditions, eff.MemorySize)...)
+	path := filepath.Join(dir, results.ConfigFile)
+	tmp := path + ".tmp"
+	_ = os.Remove(tmp)
+	if err := writeFileSynced(tmp, func(w io.Writer) error { _, err := w.Write(doc); return err }); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+func newRNG(seed int64, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), stream))
+}

@@ -1,0 +1,279 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/models"
+)
+
+// Names of the few-shot memory initialisations (model.model_transformers),
+// spec section 6.
+const (
+	// TransformTransfer keeps everything loaded from experiment.from_checkpoint
+	// (transfer learning); it only checks that a checkpoint was given.
+	TransformTransfer = "transfer"
+	// TransformDeleteMemory re-initialises the memory (uniform in ±1/√C), keeping
+	// the number of memories and their size N.
+	TransformDeleteMemory = "delete_memory"
+	// TransformCopySamples makes the k encoded training samples the memory (N = k).
+	TransformCopySamples = "copy_samples"
+	// TransformCopyBestFitting takes, for each of the k encoded training
+	// samples, the item with the highest pre-softmax similarity across all
+	// (conditional) memories; those k items become one memory (N = k).
+	TransformCopyBestFitting = "copy_best_fitting"
+	// TransformConditionalToDeleted replaces the (conditional) memories by one
+	// fresh memory of the same size N.
+	TransformConditionalToDeleted = "conditional_to_deleted"
+	// TransformFreeze makes the run change no weights: every epoch only evaluates.
+	TransformFreeze = "freeze"
+)
+
+// Transformers lists the valid model.model_transformers names, in the order
+// of the thesis's few-shot figure.
+var Transformers = []string{
+	TransformTransfer, TransformDeleteMemory, TransformCopySamples,
+	TransformCopyBestFitting, TransformConditionalToDeleted, TransformFreeze,
+}
+
+// ValidateTransformers checks names against Transformers; the error of an
+// unknown name lists the valid ones.
+func ValidateTransformers(names []string) error {
+	for _, n := range names {
+		if !slices.Contains(Transformers, n) {
+			return fmt.Errorf("train: unknown model transformer %q (valid: %s)", n, strings.Join(Transformers, ", "))
+		}
+	}
+	return nil
+}
+
+// fewShot is the state the transformers act on.
+type fewShot struct {
+	backend compute.Backend
+	model   *models.Model
+	store   *model.Store
+	train   *data.Subset
+	src     *Checkpoint // from_checkpoint, or nil
+	rng     *rand.Rand
+	frozen  bool
+	// batchSize used to encode the training samples.
+	batchSize int
+}
+
+// loadSource copies the model variables of the source checkpoint into the
+// store: every variable the (freshly initialised) model has, except the memory
+// and the RNG state, must exist in the checkpoint with the same shape. The
+// memories of the source (any number and size) replace the model's memories.
+func (f *fewShot) loadSource() error {
+	srcVars := map[string]*model.Variable{}
+	for v := range f.src.Store.IterVariables() {
+		srcVars[v.Path()] = v
+	}
+	var targets []*model.Variable
+	for v := range f.store.IterVariables() {
+		targets = append(targets, v)
+	}
+	for _, v := range targets {
+		p := v.Path()
+		if isMemoryPath(p) || isRNGPath(p) {
+			continue
+		}
+		sv, ok := srcVars[p]
+		if !ok {
+			return fmt.Errorf("train: from_checkpoint %s has no variable %s: was it trained with another model (it is %s/%s, this run is %s/%s)?",
+				f.src.Dir, p, f.src.State.Model.Arch, f.src.State.Model.Kind, f.model.Config().Arch, f.model.Config().Kind)
+		}
+		if !sv.Shape().Equal(v.Shape()) {
+			return fmt.Errorf("train: from_checkpoint %s: variable %s has shape %s, this model needs %s",
+				f.src.Dir, p, sv.Shape(), v.Shape())
+		}
+		val, err := sv.Value()
+		if err != nil {
+			return fmt.Errorf("train: from_checkpoint %s: %w", f.src.Dir, err)
+		}
+		clone, err := val.LocalClone()
+		if err != nil {
+			return fmt.Errorf("train: from_checkpoint %s: variable %s: %w", f.src.Dir, p, err)
+		}
+		if err := v.SetValue(clone); err != nil {
+			return fmt.Errorf("train: from_checkpoint %s: variable %s: %w", f.src.Dir, p, err)
+		}
+	}
+	if f.model.HasMemory() && f.src.Model.HasMemory() {
+		mems, err := f.src.Model.Memories(f.src.Store)
+		if err != nil {
+			return fmt.Errorf("train: from_checkpoint %s: %w", f.src.Dir, err)
+		}
+		if err := f.model.SetMemories(f.store, mems); err != nil {
+			return fmt.Errorf("train: from_checkpoint %s: %w", f.src.Dir, err)
+		}
+	}
+	return nil
+}
+
+func isMemoryPath(p string) bool {
+	return strings.HasPrefix(p, "/"+models.MemoryScopeName+"/") || strings.Contains(p, "/"+models.MemoryScopeName+"/")
+}
+
+// isRNGPath reports the store's random-number-generator state variable.
+func isRNGPath(p string) bool { return p == model.JoinPath("/", model.RNGStateVariableName) }
+
+// apply runs one transformer.
+func (f *fewShot) apply(name string) error {
+	needMemory := func() error {
+		if !f.model.HasMemory() {
+			return fmt.Errorf("train: model transformer %q needs a memory model, this is a %q model", name, f.model.Config().Kind)
+		}
+		return nil
+	}
+	cfg := f.model.Config()
+	switch name {
+	case TransformTransfer:
+		if f.src == nil {
+			return fmt.Errorf("train: model transformer %q needs from_checkpoint", name)
+		}
+		return nil
+	case TransformFreeze:
+		f.frozen = true
+		return nil
+	case TransformDeleteMemory:
+		if err := needMemory(); err != nil {
+			return err
+		}
+		return f.setFresh(cfg.NumConditions, cfg.MemorySize)
+	case TransformConditionalToDeleted:
+		if err := needMemory(); err != nil {
+			return err
+		}
+		return f.setFresh(1, cfg.MemorySize)
+	case TransformCopySamples:
+		if err := needMemory(); err != nil {
+			return err
+		}
+		z, n, c, err := f.encodeTrain()
+		if err != nil {
+			return err
+		}
+		return f.model.SetMemories(f.store, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(z, n, c)})
+	case TransformCopyBestFitting:
+		if err := needMemory(); err != nil {
+			return err
+		}
+		z, n, c, err := f.encodeTrain()
+		if err != nil {
+			return err
+		}
+		mems, err := f.model.Memories(f.store)
+		if err != nil {
+			return err
+		}
+		var items [][]float32
+		for _, t := range mems {
+			d, err := tensors.CopyFlatData[float32](t)
+			if err != nil {
+				return fmt.Errorf("train: %s: %w", name, err)
+			}
+			for i := range t.Shape().Dim(0) {
+				items = append(items, d[i*c:(i+1)*c])
+			}
+		}
+		best := BestFitting(z, n, c, items, cfg.CosineSimilarity)
+		return f.model.SetMemories(f.store, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(best, n, c)})
+	}
+	return ValidateTransformers([]string{name})
+}
+
+// setFresh replaces the memories by count fresh memories of n items drawn
+// uniformly in ±1/√C, as the memory's own initialiser does.
+func (f *fewShot) setFresh(count, n int) error {
+	_, _, c := f.model.LatentShape()
+	bound := 1 / math.Sqrt(float64(c))
+	mems := make([]*tensors.Tensor, count)
+	for k := range mems {
+		d := make([]float32, n*c)
+		for i := range d {
+			d[i] = float32((2*f.rng.Float64() - 1) * bound)
+		}
+		mems[k] = tensors.FromFlatDataAndDimensions(d, n, c)
+	}
+	return f.model.SetMemories(f.store, mems)
+}
+
+// encodeTrain encodes the training samples (inference mode) and averages each
+// latent over its positions: [n, C].
+func (f *fewShot) encodeTrain() (z []float32, n, c int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("train: encoding the training samples: %v", r)
+		}
+	}()
+	_, _, lc := f.model.LatentShape()
+	exec, err := model.NewExec(f.backend, f.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		lat := f.model.Encode(scope, x) // [B, h, w, C]
+		return graph.ReduceMean(lat, 1, 2)
+	})
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("train: encoding the training samples: %w", err)
+	}
+	defer exec.Finalize()
+	d := f.train.Source
+	for b := range f.train.Batches(f.batchSize, false, nil) {
+		out, err := exec.Call(tensors.FromFlatDataAndDimensions(b.Images, b.Size, d.H, d.W, d.C))
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("train: encoding the training samples: %w", err)
+		}
+		v, err := tensors.CopyFlatData[float32](out[0])
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("train: encoding the training samples: %w", err)
+		}
+		z = append(z, v...)
+	}
+	return z, f.train.Len(), lc, nil
+}
+
+// BestFitting returns, for each of the n latents z [n, C], the item (from
+// items, each of length C) with the highest pre-softmax similarity — cosine
+// (eps 1e-8, as the memory unit) or dot product: [n, C].
+func BestFitting(z []float32, n, c int, items [][]float32, cosine bool) []float32 {
+	norm := func(v []float32) float64 {
+		s := 0.0
+		for _, x := range v {
+			s += float64(x) * float64(x)
+		}
+		return math.Sqrt(s)
+	}
+	itemNorms := make([]float64, len(items))
+	for j, it := range items {
+		itemNorms[j] = norm(it)
+	}
+	out := make([]float32, 0, n*c)
+	for i := range n {
+		zi := z[i*c : (i+1)*c]
+		zn := norm(zi)
+		bestJ, bestS := -1, math.Inf(-1)
+		for j, it := range items {
+			dot := 0.0
+			for k := range c {
+				dot += float64(zi[k]) * float64(it[k])
+			}
+			s := dot
+			if cosine {
+				s = dot / math.Max(zn*itemNorms[j], 1e-8)
+			}
+			if s > bestS {
+				bestJ, bestS = j, s
+			}
+		}
+		out = append(out, items[bestJ]...)
+	}
+	return out
+}
