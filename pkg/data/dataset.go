@@ -58,6 +58,28 @@ func (d *Dataset) Image(i int) []float32 {
 	return d.Images[i*size : (i+1)*size : (i+1)*size]
 }
 
+// Validate checks that the fields of d are consistent: shape, number of
+// values and labels, labels within the classes. [Load] returns valid datasets;
+// [NewOneClassSplit] validates its inputs, so hand-made datasets get an error
+// instead of a panic.
+func (d *Dataset) Validate() error {
+	if d == nil {
+		return fmt.Errorf("data: nil dataset")
+	}
+	if d.H <= 0 || d.W <= 0 || d.C <= 0 || d.N < 0 || len(d.ClassNames) == 0 {
+		return fmt.Errorf("data: dataset %q has shape N=%d %dx%dx%d and %d classes", d.Name, d.N, d.H, d.W, d.C, len(d.ClassNames))
+	}
+	if len(d.Labels) != d.N || len(d.Images) != d.N*d.ImageSize() {
+		return fmt.Errorf("data: dataset %q: N=%d but %d labels and %d values (want %d)", d.Name, d.N, len(d.Labels), len(d.Images), d.N*d.ImageSize())
+	}
+	for i, l := range d.Labels {
+		if l < 0 || l >= len(d.ClassNames) {
+			return fmt.Errorf("data: dataset %q: label %d of image %d is outside 0..%d", d.Name, l, i, len(d.ClassNames)-1)
+		}
+	}
+	return nil
+}
+
 // ClassCounts returns the number of images of every class.
 func (d *Dataset) ClassCounts() []int {
 	counts := make([]int, d.NumClasses())

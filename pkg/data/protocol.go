@@ -148,6 +148,12 @@ func NewOneClassSplit(train, test *Dataset, p Protocol) (*OneClassSplit, error) 
 	if train == nil || test == nil {
 		return nil, fmt.Errorf("data: NewOneClassSplit needs a training and a test dataset")
 	}
+	if err := train.Validate(); err != nil {
+		return nil, fmt.Errorf("data: training set: %w", err)
+	}
+	if err := test.Validate(); err != nil {
+		return nil, fmt.Errorf("data: test set: %w", err)
+	}
 	if train.Name != test.Name || train.ImageSize() != test.ImageSize() || train.NumClasses() != test.NumClasses() {
 		return nil, fmt.Errorf("data: training set %q (%dx%dx%d, %d classes) and test set %q (%dx%dx%d, %d classes) do not match",
 			train.Name, train.H, train.W, train.C, train.NumClasses(), test.Name, test.H, test.W, test.C, test.NumClasses())

@@ -191,6 +191,15 @@ func TestOneClassSplitErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}
 	}
+	badLabel := tinyDataset(50)
+	badLabel.Labels[7] = 12
+	short := tinyDataset(50)
+	short.Images = short.Images[:10]
+	for name, ds := range map[string]*Dataset{"label 12": badLabel, "short images": short} {
+		if _, err := NewOneClassSplit(ds, test, Protocol{Targets: []int{1}}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
 	if _, err := NewOneClassSplit(nil, test, Protocol{Targets: []int{1}}); err == nil {
 		t.Error("nil dataset: no error")
 	}
