@@ -89,9 +89,10 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("overrides not applied: %+v", e)
 	}
 	// Slug: canonical key order, without seed/targets/paths/epochs.
-	// (long slugs are cut at 120 bytes and end with a hash of the full text)
-	want := "model.arch=mnist,model.memory_size=100,model.shrink_threshold=0,model.cosine_similarity=false,model.entropy_los~"
-	if got := e.ParamsSlug(); !strings.HasPrefix(got, want) || len(got) != 120 {
+	// (long slugs are cut at 200 bytes and end with a hash of the full text)
+	want := "model.arch=mnist,model.memory_size=100,model.shrink_threshold=0,model.cosine_similarity=false," +
+		"model.entropy_loss=paper,model.entropy_loss_weight=0.001,model.learning_rate=1e-3,datamodule.num_~7f807be5"
+	if got := e.ParamsSlug(); got != want || len(got) != 200 {
 		t.Errorf("slug\n got %s\nwant %s…", got, want)
 	}
 	e = parse1(t, "seed=4", "model.shrink_threshold=0", "datamodule.targets=[3]", "trainer.max_epochs=3", "model.memory_size=100")
@@ -174,6 +175,14 @@ func TestSweeps(t *testing.T) {
 	if s := exps[1].ParamsSlug(); s != "model.model_transformers=copy_samples,freeze,datamodule.num_train_samples=5,from_checkpoint=x" {
 		t.Errorf("slug %s", s)
 	}
+	// Variables in from_checkpoint.
+	e := parse1(t, "from_checkpoint=${results_dir}/base/default/seed_${seed}/target_0", "seed=4", "results_dir=/r", "model.model_transformers=transfer")
+	if e.FromCheckpoint != "/r/base/default/seed_4/target_0" || e.ParamsSlug() != "model.model_transformers=transfer,from_checkpoint=base_default_seed_seed_target_0" {
+		t.Errorf("from_checkpoint %q slug %q", e.FromCheckpoint, e.ParamsSlug())
+	}
+	if _, err := Parse("from_checkpoint=${result_dir}/x"); err == nil || !strings.Contains(err.Error(), "unknown variable") {
+		t.Errorf("bad variable: %v", err)
+	}
 }
 
 func TestUnknownKeysAndValues(t *testing.T) {
@@ -228,6 +237,7 @@ func TestInvalidValues(t *testing.T) {
 		{[]string{"datamodule.batch_size=0"}, "datamodule.batch_size: must be >= 1"},
 		{[]string{"datamodule.anomaly_fraction=1"}, "datamodule.anomaly_fraction: must be in (0, 1)"},
 		{[]string{"name=a/b"}, "name: must be a non-empty directory name"},
+		{[]string{"save_checkpoints_every_n_epochs=0"}, "save_checkpoints_every_n_epochs: must be >= 1"},
 		{[]string{"model.selection_metric=min"}, `unknown value for model.selection_metric: "min" (did you mean "max"?)`},
 	} {
 		_, err := Parse(c.args...)

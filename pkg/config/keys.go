@@ -44,8 +44,8 @@ var keyDocs = map[string]string{
 	"trainer.backend":                 "GoMLX backend (\"\" = $GOMLX_BACKEND, else XLA if usable, else go)",
 	"conditional":                     "conditional memory: none | known | unknown (self-selection)",
 	"seed":                            "random seed (data subsets, shuffling, initialisation)",
-	"from_checkpoint":                 "checkpoint or run directory to start from (transfer, few-shot)",
-	"save_checkpoints_every_n_epochs": "checkpoint interval in epochs (plus one before training); 0 = only init and last",
+	"from_checkpoint":                 "checkpoint or run directory to start from (transfer, few-shot); ${results_dir}, ${seed}, ${name} are replaced",
+	"save_checkpoints_every_n_epochs": "checkpoint interval in epochs (plus init before training and the last epoch)",
 	"name":                            "experiment name: results directory below results_dir",
 	"results_dir":                     "root directory of the results tree",
 }

@@ -303,8 +303,15 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 		if derivedName && (o.key == GroupModel || o.key == GroupDatamodule || o.key == "model.name" || o.key == "datamodule.name") {
 			continue
 		}
-		e.Params = append(e.Params, results.Param{Key: o.key, Value: o.value})
+		value := o.value
+		if o.key == "from_checkpoint" {
+			// ${results_dir}/x/${seed}/… reads better as x/seed/….
+			value = strings.NewReplacer("${results_dir}/", "", "${", "", "}", "").Replace(value)
+		}
+		e.Params = append(e.Params, results.Param{Key: o.key, Value: value})
 	}
+	e.FromCheckpoint = strings.NewReplacer("${results_dir}", e.ResultsDir, "${seed}", fmt.Sprint(e.Seed),
+		"${name}", e.Name).Replace(e.FromCheckpoint)
 	slices.SortStableFunc(e.Params, func(a, b results.Param) int { return keyIndex(a.Key) - keyIndex(b.Key) })
 	e.normalizeTargets()
 	if err := e.Validate(); err != nil {

@@ -101,8 +101,11 @@ func (e *Experiment) Validate() error {
 	if !(d.AnomalyFraction > 0 && d.AnomalyFraction < 1) {
 		bad("datamodule.anomaly_fraction", "must be in (0, 1), got %g", d.AnomalyFraction)
 	}
-	if e.SaveCheckpointsEveryNEpochs < 0 {
-		bad("save_checkpoints_every_n_epochs", "must be >= 0, got %d", e.SaveCheckpointsEveryNEpochs)
+	if e.SaveCheckpointsEveryNEpochs < 1 {
+		bad("save_checkpoints_every_n_epochs", "must be >= 1, got %d", e.SaveCheckpointsEveryNEpochs)
+	}
+	if strings.Contains(e.FromCheckpoint, "${") {
+		bad("from_checkpoint", "unknown variable in %q (valid: ${results_dir}, ${seed}, ${name})", e.FromCheckpoint)
 	}
 	if e.Name == "" || strings.ContainsAny(e.Name, `/\`) || e.Name == "." || e.Name == ".." {
 		bad("name", "must be a non-empty directory name, got %q", e.Name)

@@ -21,7 +21,7 @@ const DefaultParams = "default"
 
 // maxSlugLen bounds the length of a params slug; longer slugs are shortened and
 // suffixed with a hash of the full text so that they stay unique.
-const maxSlugLen = 120
+const maxSlugLen = 200
 
 // TargetString joins target classes with "-": [1 7] → "1-7", [3] → "3".
 func TargetString(targets []int) string {
@@ -67,7 +67,7 @@ type Param struct{ Key, Value string }
 // ParamsSlug turns the distinguishing parameters of a configuration into a
 // directory name, "key=value,key=value" in the given order ("default" when
 // there are none). Characters that are awkward in paths are replaced by "_";
-// slugs longer than 120 bytes are cut and suffixed with a hash of the full
+// slugs longer than 200 bytes are cut and suffixed with a hash of the full
 // text, so different parameters always give different slugs.
 func ParamsSlug(params []Param) string {
 	if len(params) == 0 {

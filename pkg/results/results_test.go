@@ -32,9 +32,9 @@ func TestParamsSlug(t *testing.T) {
 	if got != want {
 		t.Errorf("ParamsSlug = %q, want %q", got, want)
 	}
-	long1 := ParamsSlug([]Param{{"from_checkpoint", strings.Repeat("x", 200) + "1"}})
-	long2 := ParamsSlug([]Param{{"from_checkpoint", strings.Repeat("x", 200) + "2"}})
-	if len(long1) != 120 || long1 == long2 {
+	long1 := ParamsSlug([]Param{{"from_checkpoint", strings.Repeat("x", 300) + "1"}})
+	long2 := ParamsSlug([]Param{{"from_checkpoint", strings.Repeat("x", 300) + "2"}})
+	if len(long1) != 200 || long1 == long2 {
 		t.Errorf("long slugs: len %d, equal %v", len(long1), long1 == long2)
 	}
 }
