@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -121,6 +122,9 @@ type LoadOptions struct {
 	BaseURL string
 	// HTTPClient is used for downloads; nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// Context, if set, cancels downloads (e.g. on Ctrl-C); nil means
+	// context.Background().
+	Context context.Context
 }
 
 // Names lists the dataset names [Load] accepts.

