@@ -25,12 +25,8 @@ func BatchNorm2D(scope *model.Scope, x *Node) *Node {
 	if x.Rank() != 4 {
 		exceptions.Panicf("layers.BatchNorm2D: want x [B,H,W,C], got %s", x.Shape())
 	}
-	c := x.Shape().Dim(3)
 	g := x.Graph()
-	gamma := variable(scope, "gamma", constInitializer(1), c)
-	beta := variable(scope, "beta", constInitializer(0), c)
-	runMean := variable(scope, "running_mean", constInitializer(0), c).SetTrainable(false)
-	runVar := variable(scope, "running_var", constInitializer(1), c).SetTrainable(false)
+	gamma, beta, runMean, runVar := BatchNorm2DVariables(scope, x.Shape().Dim(3))
 	training := scope.IsTraining(g)
 	y, newMean, newVar := BatchNorm2DWith(x, gamma.NodeValue(g), beta.NodeValue(g),
 		runMean.NodeValue(g), runVar.NodeValue(g), training)
@@ -39,6 +35,15 @@ func BatchNorm2D(scope *model.Scope, x *Node) *Node {
 		runVar.SetNodeValue(newVar)
 	}
 	return y
+}
+
+// BatchNorm2DVariables creates (or returns) the variables of [BatchNorm2D] for c channels.
+func BatchNorm2DVariables(scope *model.Scope, c int) (gamma, beta, runningMean, runningVar *model.Variable) {
+	gamma = variable(scope, "gamma", constInitializer(1), c)
+	beta = variable(scope, "beta", constInitializer(0), c)
+	runningMean = variable(scope, "running_mean", constInitializer(0), c).SetTrainable(false)
+	runningVar = variable(scope, "running_var", constInitializer(1), c).SetTrainable(false)
+	return
 }
 
 // BatchNorm2DWith is the functional form of [BatchNorm2D]. In training it returns
@@ -80,9 +85,16 @@ func Dense(scope *model.Scope, x *Node, in, out int) *Node {
 	if x.Rank() != 2 || x.Shape().Dim(1) != in {
 		exceptions.Panicf("layers.Dense: want x [B,%d], got %s", in, x.Shape())
 	}
-	bound := FanInBound(in)
-	w := variable(scope, "weights", UniformInitializer(scope, bound), in, out)
-	b := variable(scope, "biases", UniformInitializer(scope, bound), out)
+	w, b := DenseVariables(scope, in, out)
 	g := x.Graph()
 	return Add(MatMul(x, w.NodeValue(g)), Reshape(b.NodeValue(g), 1, out))
+}
+
+// DenseVariables creates (or returns) the variables of [Dense]: "weights" [in, out]
+// and "biases" [out], both U(±1/√in).
+func DenseVariables(scope *model.Scope, in, out int) (weights, biases *model.Variable) {
+	bound := FanInBound(in)
+	weights = variable(scope, "weights", UniformInitializer(scope, bound), in, out)
+	biases = variable(scope, "biases", UniformInitializer(scope, bound), out)
+	return
 }

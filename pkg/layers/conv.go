@@ -34,11 +34,18 @@ func (c ConvSpec) TransposedOutputSize(in int) int {
 // reusing) the variables "weights" [k, k, In, Out] and "biases" [Out] in scope.
 // Output: [B, Ho, Wo, Out] with Ho = ⌊(H + 2p − k)/s⌋ + 1.
 func Conv2D(scope *model.Scope, x *Node, spec ConvSpec) *Node {
-	bound := FanInBound(spec.In * spec.Kernel * spec.Kernel)
-	w := variable(scope, "weights", UniformInitializer(scope, bound), spec.Kernel, spec.Kernel, spec.In, spec.Out)
-	b := variable(scope, "biases", UniformInitializer(scope, bound), spec.Out)
+	w, b := Conv2DVariables(scope, spec)
 	g := x.Graph()
 	return Conv2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, Auto)
+}
+
+// Conv2DVariables creates (or returns) the variables of [Conv2D] in scope:
+// "weights" [k, k, In, Out] and "biases" [Out], both U(±1/√(In·k·k)).
+func Conv2DVariables(scope *model.Scope, spec ConvSpec) (weights, biases *model.Variable) {
+	bound := FanInBound(spec.In * spec.Kernel * spec.Kernel)
+	weights = variable(scope, "weights", UniformInitializer(scope, bound), spec.Kernel, spec.Kernel, spec.In, spec.Out)
+	biases = variable(scope, "biases", UniformInitializer(scope, bound), spec.Out)
+	return
 }
 
 // Conv2DWith is the functional form of [Conv2D]: kernel [k, k, Cin, Cout], bias

@@ -13,12 +13,19 @@ import (
 //
 // A PyTorch ConvTranspose2d weight w[in, out, kh, kw] maps to weights[kh, kw, in, out].
 func ConvTranspose2D(scope *model.Scope, x *Node, spec ConvSpec) *Node {
-	// PyTorch computes fan_in from dimension 1 of its [in, out, kh, kw] weight.
-	bound := FanInBound(spec.Out * spec.Kernel * spec.Kernel)
-	w := variable(scope, "weights", UniformInitializer(scope, bound), spec.Kernel, spec.Kernel, spec.In, spec.Out)
-	b := variable(scope, "biases", UniformInitializer(scope, bound), spec.Out)
+	w, b := ConvTranspose2DVariables(scope, spec)
 	g := x.Graph()
 	return ConvTranspose2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, spec.OutputPadding, Auto)
+}
+
+// ConvTranspose2DVariables creates (or returns) the variables of [ConvTranspose2D]
+// in scope: "weights" [k, k, In, Out] and "biases" [Out], both U(±1/√(Out·k·k))
+// (PyTorch computes fan_in from dimension 1 of its [in, out, kh, kw] weight).
+func ConvTranspose2DVariables(scope *model.Scope, spec ConvSpec) (weights, biases *model.Variable) {
+	bound := FanInBound(spec.Out * spec.Kernel * spec.Kernel)
+	weights = variable(scope, "weights", UniformInitializer(scope, bound), spec.Kernel, spec.Kernel, spec.In, spec.Out)
+	biases = variable(scope, "biases", UniformInitializer(scope, bound), spec.Out)
+	return
 }
 
 // ConvTranspose2DWith is the functional form of [ConvTranspose2D]: kernel

@@ -94,6 +94,7 @@ func (m *Model) HasMemory() bool { return m.cfg.Kind == KindMemAE }
 
 // Encode runs the encoder on x [B,H,W,C] → latent [B,h,w,C]. For multi-ae it is AE 0's encoder.
 func (m *Model) Encode(scope *model.Scope, x *Node) *Node {
+	m.declareVariables(scope, x.Graph())
 	if m.cfg.Kind == KindMultiAE {
 		return m.encode(scope.At("ae_0"), x)
 	}
@@ -102,6 +103,7 @@ func (m *Model) Encode(scope *model.Scope, x *Node) *Node {
 
 // Decode runs the decoder on a latent [B,h,w,C] → image [B,H,W,C]. For multi-ae it is AE 0's decoder.
 func (m *Model) Decode(scope *model.Scope, z *Node) *Node {
+	m.declareVariables(scope, z.Graph())
 	if m.cfg.Kind == KindMultiAE {
 		return m.decode(scope.At("ae_0"), z)
 	}
@@ -110,6 +112,7 @@ func (m *Model) Decode(scope *model.Scope, z *Node) *Node {
 
 // EncodeUnit and DecodeUnit address AE k of a multi-ae model (k = 0 for other kinds).
 func (m *Model) EncodeUnit(scope *model.Scope, x *Node, k int) *Node {
+	m.declareVariables(scope, x.Graph())
 	if m.cfg.Kind == KindMultiAE {
 		return m.encode(scope.At("ae_%d", k), x)
 	}
@@ -118,6 +121,7 @@ func (m *Model) EncodeUnit(scope *model.Scope, x *Node, k int) *Node {
 
 // DecodeUnit decodes with AE k of a multi-ae model (k = 0 for other kinds).
 func (m *Model) DecodeUnit(scope *model.Scope, z *Node, k int) *Node {
+	m.declareVariables(scope, z.Graph())
 	if m.cfg.Kind == KindMultiAE {
 		return m.decode(scope.At("ae_%d", k), z)
 	}
@@ -179,6 +183,7 @@ func (m *Model) ReadMemory(scope *model.Scope, latent *Node) *memory.All {
 		exceptions.Panicf("models: ReadMemory on a %q model, which has no memory", m.cfg.Kind)
 	}
 	B, h, w, c := latent.Shape().Dim(0), latent.Shape().Dim(1), latent.Shape().Dim(2), latent.Shape().Dim(3)
+	m.declareVariables(scope, latent.Graph())
 	items := m.MemoryItems(scope, latent.Graph())
 	return memory.AddressAll(Reshape(latent, B, h*w, c), items, m.addressOptions())
 }
@@ -197,6 +202,7 @@ func perImageErr(recon, x *Node) *Node {
 func (m *Model) Forward(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
 	m.checkInput(x)
 	g := x.Graph()
+	m.declareVariables(scope, g)
 	k := m.cfg.NumConditions
 	if k > 1 && mode == CondNone {
 		mode = CondUnknown
@@ -333,14 +339,16 @@ func (m *Model) forwardCondAE(scope *model.Scope, x, cond *Node, mode CondMode) 
 func (m *Model) forwardMultiAE(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
 	k := m.cfg.NumConditions
 	if k == 1 {
-		lat := m.EncodeUnit(scope, x, 0)
-		return &Output{Latent: lat, Recon: m.DecodeUnit(scope, lat, 0)}
+		u := scope.At("ae_0")
+		lat := m.encode(u, x)
+		return &Output{Latent: lat, Recon: m.decode(u, lat)}
 	}
 	lats := make([]*Node, k)
 	recons := make([]*Node, k)
 	for i := range k {
-		lats[i] = m.EncodeUnit(scope, x, i)
-		recons[i] = m.DecodeUnit(scope, lats[i], i)
+		u := scope.At("ae_%d", i)
+		lats[i] = m.encode(u, x)
+		recons[i] = m.decode(u, lats[i])
 	}
 	allRecon := Stack(recons, 0) // [K, B, H, W, C]
 	allLat := Stack(lats, 0)
