@@ -42,8 +42,8 @@ func TestAUROCHandComputed(t *testing.T) {
 }
 
 // TestAUROCScikitLearn compares with values of sklearn.metrics.roc_auc_score
-// recorded by testdata/sklearn_auroc.py (scikit-learn 1.2.1, Debian
-// python3-sklearn). Recorded values: small-ties 0.7, continuous-50
+// and roc_curve recorded by testdata/sklearn_auroc.py (scikit-learn 1.2.1,
+// Debian python3-sklearn). Recorded values: small-ties 0.7, continuous-50
 // 0.6650641025641025, ties-200 0.5745675549322113, confidence-1400
 // 0.751477233229058, float32-rounded-300 0.5254407051282051.
 func TestAUROCScikitLearn(t *testing.T) {
@@ -57,6 +57,7 @@ func TestAUROCScikitLearn(t *testing.T) {
 			Scores   []float64
 			Positive []bool
 			AUROC    float64
+			FPR, TPR []float64
 		}
 	}
 	if err := json.Unmarshal(raw, &file); err != nil {
@@ -83,6 +84,48 @@ func TestAUROCScikitLearn(t *testing.T) {
 		if math.Abs(got-c.AUROC) > 1e-12 {
 			t.Errorf("%s: AUROC = %.17g, scikit-learn %.17g", c.Name, got, c.AUROC)
 		}
+		// The ROC curve matches roc_curve(drop_intermediate=False) and its
+		// trapezoidal area is the AUROC.
+		fpr, tpr, thr, err := ROCCurve(c.Scores, c.Positive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fpr) != len(c.FPR) || len(tpr) != len(c.TPR) || len(thr) != len(fpr) {
+			t.Fatalf("%s: ROC curve has %d points, scikit-learn %d", c.Name, len(fpr), len(c.FPR))
+		}
+		area := 0.0
+		for i := range fpr {
+			if math.Abs(fpr[i]-c.FPR[i]) > 1e-15 || math.Abs(tpr[i]-c.TPR[i]) > 1e-15 {
+				t.Fatalf("%s: point %d (%v, %v), scikit-learn (%v, %v)", c.Name, i, fpr[i], tpr[i], c.FPR[i], c.TPR[i])
+			}
+			if i > 0 {
+				area += (fpr[i] - fpr[i-1]) * (tpr[i] + tpr[i-1]) / 2
+				if thr[i] >= thr[i-1] {
+					t.Fatalf("%s: thresholds not decreasing at %d", c.Name, i)
+				}
+			}
+		}
+		if math.Abs(area-c.AUROC) > 1e-12 {
+			t.Errorf("%s: trapezoidal area %.17g, AUROC %.17g", c.Name, area, c.AUROC)
+		}
+	}
+}
+
+func TestROCCurveHandComputed(t *testing.T) {
+	// Scores 0.9(+) 0.5(+) 0.5(−) 0.1(−): thresholds ∞, 0.9, 0.5, 0.1.
+	fpr, tpr, thr, err := ROCCurve([]float64{0.5, 0.1, 0.9, 0.5}, []bool{false, false, true, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantF, wantT := []float64{0, 0, 0.5, 1}, []float64{0, 0.5, 1, 1}
+	wantThr := []float64{math.Inf(1), 0.9, 0.5, 0.1}
+	for i := range wantF {
+		if fpr[i] != wantF[i] || tpr[i] != wantT[i] || thr[i] != wantThr[i] {
+			t.Errorf("point %d: (%v, %v) at %v, want (%v, %v) at %v", i, fpr[i], tpr[i], thr[i], wantF[i], wantT[i], wantThr[i])
+		}
+	}
+	if _, _, _, err := ROCCurve([]float64{1}, []bool{true}); !errors.Is(err, ErrOneClass) {
+		t.Errorf("one class: %v", err)
 	}
 }
 

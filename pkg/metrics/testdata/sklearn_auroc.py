@@ -2,13 +2,14 @@
 """Generates sklearn_auroc.json: AUROC values of scikit-learn's roc_auc_score
 for the Go tests of pkg/metrics (run: /usr/bin/python3 sklearn_auroc.py).
 
-Every case is {"name", "scores", "positive", "auroc"}; scores are written with
+Every case is {"name", "scores", "positive", "auroc", "fpr", "tpr"} (the
+last two from roc_curve(drop_intermediate=False)); scores are written with
 repr precision so that Go parses exactly the same float64 values."""
 import json
 
 import numpy as np
 import sklearn
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_auc_score, roc_curve
 
 rng = np.random.default_rng(20261129)
 cases = []
@@ -17,8 +18,10 @@ cases = []
 def add(name, scores, positive):
     scores = [float(s) for s in scores]
     positive = [bool(p) for p in positive]
+    fpr, tpr, _ = roc_curve(positive, scores, drop_intermediate=False)
     cases.append({"name": name, "scores": scores, "positive": positive,
-                  "auroc": float(roc_auc_score(positive, scores))})
+                  "auroc": float(roc_auc_score(positive, scores)),
+                  "fpr": [float(x) for x in fpr], "tpr": [float(x) for x in tpr]})
 
 
 add("small-ties", [0.1, 0.4, 0.35, 0.8, 0.35, 0.4, 0.9, 0.1],
