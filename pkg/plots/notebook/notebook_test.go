@@ -1,0 +1,136 @@
+package notebook
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/train"
+)
+
+func TestBudgetAndDirs(t *testing.T) {
+	for env, want := range map[string]string{"": Quick, "quick": Quick, "FULL": Full, "bogus": Quick} {
+		t.Setenv(BudgetEnv, env)
+		if got := Budget(); got != want {
+			t.Errorf("%s=%q: Budget() = %q, want %q", BudgetEnv, env, got, want)
+		}
+	}
+	if Pick(Full, 1, 2) != 2 || Pick(Quick, 1, 2) != 1 {
+		t.Error("Pick")
+	}
+	t.Setenv(ResultsEnv, "")
+	if d := ResultsDir(Quick); !strings.HasSuffix(d, "/results/quick") {
+		t.Errorf("ResultsDir(quick) = %q", d)
+	}
+	t.Setenv(ResultsEnv, "/x")
+	if d := ResultsDir(Full); d != "/x" {
+		t.Errorf("ResultsDir with %s = %q", ResultsEnv, d)
+	}
+	s := Softmax([]float64{0, math.Log(3)})
+	if math.Abs(s[0]-0.25) > 1e-12 || math.Abs(s[1]-0.75) > 1e-12 {
+		t.Errorf("Softmax = %v, want [0.25 0.75]", s)
+	}
+}
+
+// TestRunLoadAnalyse trains a tiny MemAE, checks a second RunAll loads it
+// instead of training, then runs the analyses on its checkpoints.
+func TestRunLoadAnalyse(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	t.Setenv(ResultsEnv, t.TempDir())
+	if _, err := data.Load("mnist", data.Test, data.LoadOptions{}); err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	exps, err := Experiments(Quick, []string{"name=nbtest", "model=memae", "datamodule=mnist", "datamodule.targets=[3]"},
+		[]string{"trainer.max_epochs=2", "datamodule.num_train_samples=64", "save_checkpoints_every_n_epochs=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(Quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.MaxTestImages = 100
+	var out bytes.Buffer
+	r.Out = &out
+	tab, err := r.RunAll(context.Background(), exps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 runs trained, 0 loaded") {
+		t.Errorf("first RunAll output: %q", out.String())
+	}
+	out.Reset()
+	tab2, err := r.RunAll(context.Background(), exps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0 runs trained, 1 loaded") || tab2.Len() != tab.Len() || tab.Len() == 0 {
+		t.Errorf("second RunAll: %q, %d rows vs %d", out.String(), tab2.Len(), tab.Len())
+	}
+	dir := exps[0].RunDir([]int{3})
+	if !Complete(dir, 2, []int{3}) || Complete(dir, 3, []int{3}) || Complete(dir, 2, []int{3, 4}) {
+		t.Error("Complete")
+	}
+
+	ck, err := train.LoadCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, test := mustData(t, r)
+	const n = 4
+	a, err := Analyse(r.Backend(), ck, test.Images[:n*28*28], n, nil, models.CondNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.P != 1 || a.M != 10 || a.LC != 64 || len(a.Recon) != n*28*28 || len(a.Errors) != n {
+		t.Fatalf("analysis shapes: P=%d M=%d LC=%d recon=%d errs=%d", a.P, a.M, a.LC, len(a.Recon), len(a.Errors))
+	}
+	for i := range n {
+		// The post-shrinkage weights are L1-normalised, and the per-image error
+		// is the mean squared difference of input and reconstruction.
+		w := a.Vector(a.Weights, i, 0)
+		sum := 0.0
+		for _, v := range w {
+			sum += v
+		}
+		if math.Abs(sum-1) > 1e-4 {
+			t.Errorf("image %d: weights sum to %v", i, sum)
+		}
+		mse := 0.0
+		for j := range 28 * 28 {
+			d := float64(a.Recon[i*784+j] - test.Images[i*784+j])
+			mse += d * d
+		}
+		if mse /= 784; math.Abs(mse-float64(a.Errors[i])) > 1e-4*mse {
+			t.Errorf("image %d: error %v, recomputed %v", i, a.Errors[i], mse)
+		}
+	}
+	imgs, m, err := DecodeMemory(r.Backend(), ck, 0)
+	if err != nil || m != 10 || len(imgs) != 10*28*28 {
+		t.Fatalf("DecodeMemory: %d items, %d values, %v", m, len(imgs), err)
+	}
+	epochs, changes, err := MemoryChanges(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(epochs) != 3 || epochs[0] != 0 || epochs[2] != 2 || len(changes) != 2 {
+		t.Fatalf("MemoryChanges: epochs %v, %d changes", epochs, len(changes))
+	}
+	for _, c := range changes {
+		if len(c) != 1 || !(c[0] > 0 && c[0] < 1) {
+			t.Errorf("memory change %v, want one value in (0, 1)", c)
+		}
+	}
+}
+
+func mustData(t *testing.T, r *Runner) (*data.Dataset, *data.Dataset) {
+	tr, te, err := r.Dataset("mnist", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, te
+}
