@@ -20,11 +20,40 @@ import (
 )
 
 // Download retries: every base URL is tried downloadAttempts times, waiting
-// retryDelay (doubling) between rounds. Variables so that tests can shorten them.
+// retryDelay (doubling) between rounds. A transfer that receives nothing for
+// stallTimeout is abandoned. Variables so that tests can shorten them.
 var (
 	downloadAttempts = 3
 	retryDelay       = time.Second
+	stallTimeout     = time.Minute
 )
+
+// defaultClient is used when LoadOptions.HTTPClient is nil: the default
+// transport (proxy settings from the environment) with a bound on waiting for
+// a response; the body may take as long as it needs while data flows.
+var defaultClient = func() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = time.Minute
+	return &http.Client{Transport: tr}
+}()
+
+// errStalled reports a transfer that stopped delivering data.
+var errStalled = errors.New("transfer stalled")
+
+// stallReader cancels the transfer (through cancel) when no Read returns data
+// for stallTimeout.
+type stallReader struct {
+	r     io.Reader
+	timer *time.Timer
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.timer.Reset(stallTimeout)
+	}
+	return n, err
+}
 
 // permanentError marks a download failure that a retry cannot fix (e.g. 404).
 type permanentError struct{ err error }
@@ -47,16 +76,21 @@ func fetchDataset(sp *spec, split Split, root string, opts LoadOptions) error {
 	if sp.archive {
 		arc := sp.remote[0]
 		arcPath := filepath.Join(root, arc.name)
+		downloaded := false
 		if sum, err := fileMD5(arcPath); err != nil || sum != arc.md5 {
 			if err := download(opts, bases, arc, arcPath); err != nil {
 				return err
 			}
+			downloaded = true
 		}
 		if err := extractTarGz(arcPath, dest, append(append([]string{}, sp.files[Train]...), sp.files[Test]...)); err != nil {
 			return err
 		}
-		// The extracted files are complete; the archive is no longer needed.
-		_ = os.Remove(arcPath)
+		if downloaded {
+			// The extracted files are complete; our download is no longer needed
+			// (an archive the user put there is left alone).
+			_ = os.Remove(arcPath)
+		}
 		return nil
 	}
 	for _, base := range sp.files[split] {
@@ -124,20 +158,27 @@ func joinURL(base, name string) string {
 func downloadOnce(opts LoadOptions, url, wantMD5, dest string) (err error) {
 	client := opts.HTTPClient
 	if client == nil {
-		client = http.DefaultClient
+		client = defaultClient
 	}
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
 	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	stall := time.AfterFunc(stallTimeout, func() { cancel(fmt.Errorf("%w: no data for %v", errStalled, stallTimeout)) })
+	defer stall.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return permanentError{err}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			return permanentError{err}
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
 		}
 		return err
 	}
@@ -172,7 +213,10 @@ func downloadOnce(opts LoadOptions, url, wantMD5, dest string) (err error) {
 
 	h := md5.New()
 	n, err := writeAtomic(dest, func(w io.Writer) (int64, error) {
-		n, err := io.Copy(io.MultiWriter(w, h, bar), resp.Body)
+		n, err := io.Copy(io.MultiWriter(w, h, bar), &stallReader{r: resp.Body, timer: stall})
+		if cause := context.Cause(ctx); err != nil && cause != nil && parent.Err() == nil {
+			err = cause
+		}
 		if err != nil {
 			return n, fmt.Errorf("transfer interrupted after %d bytes: %w", n, err)
 		}

@@ -287,11 +287,14 @@ func TestCIFARArchiveAlreadyPresent(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "cifar-10-binary.tar.gz"), fc.archive, 0o644))
 	// A manually downloaded, verified archive is extracted even offline
-	// (Download: true allows fetchDataset; no request is needed).
+	// (Download: true allows fetchDataset; no request is needed) and kept.
 	ds, err := Load("cifar", Test, LoadOptions{DataDir: dir, Download: true, BaseURL: "http://127.0.0.1:1/"})
 	must(t, err)
 	if ds.N != 4 {
 		t.Errorf("N = %d, want 4", ds.N)
+	}
+	if files := regularFiles(t, dir); len(files) != 7 {
+		t.Errorf("data dir holds %v, want the archive and 6 .bin files", files)
 	}
 }
 
@@ -386,5 +389,34 @@ func TestDownloadCancelled(t *testing.T) {
 	}
 	if count.Load() != 0 || len(regularFiles(t, dir)) != 0 {
 		t.Errorf("%d requests, files %v", count.Load(), regularFiles(t, dir))
+	}
+}
+
+func TestDownloadStalled(t *testing.T) {
+	fastRetries(t, 1)
+	old := stallTimeout
+	stallTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { stallTimeout = old })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		_, _ = w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		select { // stall until the client gives up
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	start := time.Now()
+	_, err := Load("cifar", Test, LoadOptions{DataDir: dir, BaseURL: srv.URL})
+	if err == nil || !strings.Contains(err.Error(), "stalled") {
+		t.Fatalf("error %v, want a stalled transfer", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+	if files := regularFiles(t, dir); len(files) != 0 {
+		t.Errorf("files left: %v", files)
 	}
 }
