@@ -32,6 +32,12 @@ const (
 	AdamEpsilon = 1e-8
 )
 
+// newAdam is the optimiser of the thesis: torch.optim.Adam(lr) with its
+// default betas and epsilon and no weight decay.
+func newAdam(lr float64) optimizer.Interface {
+	return optimizer.Adam().LearningRate(lr).Betas(AdamBeta1, AdamBeta2).Epsilon(AdamEpsilon).WeightDecay(0).Done()
+}
+
 // runner holds the state of one Run.
 type runner struct {
 	opts    Options
@@ -208,7 +214,7 @@ func (r *runner) buildExecs() (err error) {
 	}()
 	m := r.model
 	if !r.frozen {
-		opt := optimizer.Adam().LearningRate(r.s.lr).Betas(AdamBeta1, AdamBeta2).Epsilon(AdamEpsilon).WeightDecay(0).Done()
+		opt := newAdam(r.s.lr)
 		mode := r.trainMode()
 		r.trainExec, err = model.NewExec(r.backend, r.store, func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
 			g := x.Graph()
