@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/cmemae/cmemae/pkg/backend"
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
+)
+
+// runOptions are the runner's flags.
+type runOptions struct {
+	help, dryRun, printCfg bool
+	maxTestImages          int
+}
+
+// parseFlags separates flags (anywhere on the command line) from key=value
+// arguments.
+func parseFlags(name string, args []string, fset *flag.FlagSet) (positional []string, err error) {
+	for {
+		if err := fset.Parse(args); err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", name, err)}
+		}
+		args = fset.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// job is one run: an experiment and one of its target groups.
+type job struct {
+	exp     config.Experiment
+	targets []int
+	dir     string
+}
+
+func planJobs(exps []config.Experiment) []job {
+	var jobs []job
+	for _, e := range exps {
+		for _, g := range e.TargetGroups() {
+			jobs = append(jobs, job{exp: e, targets: g, dir: e.RunDir(g)})
+		}
+	}
+	return jobs
+}
+
+func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var opts runOptions
+	fset := flag.NewFlagSet("thesis_experiments", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	fset.BoolVar(&opts.help, "h", false, "")
+	fset.BoolVar(&opts.help, "help", false, "")
+	fset.BoolVar(&opts.dryRun, "n", false, "")
+	fset.BoolVar(&opts.dryRun, "dry-run", false, "")
+	fset.BoolVar(&opts.printCfg, "cfg", false, "")
+	fset.IntVar(&opts.maxTestImages, "max-test-images", 0, "")
+	parser := &config.Parser{Experiments: experimentsFS()}
+	overrides, err := parseFlags("thesis_experiments", args, fset)
+	if err != nil {
+		return err
+	}
+	if opts.help || (len(overrides) > 0 && overrides[0] == "help") {
+		printUsage(stdout, parser)
+		return nil
+	}
+	exps, err := parser.Parse(overrides...)
+	if err != nil {
+		return usageError{err}
+	}
+	jobs := planJobs(exps)
+	if opts.printCfg {
+		for i, j := range jobs {
+			e := j.exp
+			e.Datamodule.Targets = config.Targets{j.targets}
+			doc, err := e.YAML()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "# run %d/%d: %s\n%s---\n", i+1, len(jobs), j.dir, doc)
+		}
+		return nil
+	}
+	if opts.dryRun {
+		for i, j := range jobs {
+			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s\n", i+1, len(jobs), j.exp, j.targets, j.exp.Trainer.MaxEpochs, j.dir)
+		}
+		return nil
+	}
+
+	r := &runner{stdout: stdout, stderr: stderr, opts: opts, backends: map[string]compute.Backend{}, datasets: map[string]*data.Dataset{}}
+	start := time.Now()
+	for i, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("before run %d/%d: %w", i+1, len(jobs), err)
+		}
+		fmt.Fprintf(stdout, "run %d/%d: %s target=%v → %s\n", i+1, len(jobs), j.exp, j.targets, j.dir)
+		if err := r.runJob(ctx, j); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "finished %d run(s) in %s\n", len(jobs), time.Since(start).Round(time.Second))
+	if len(jobs) > 1 {
+		printSummary(stdout, jobs)
+	}
+	return nil
+}
+
+// runner holds what runs share: backends and loaded datasets.
+type runner struct {
+	stdout, stderr io.Writer
+	opts           runOptions
+	backends       map[string]compute.Backend
+	datasets       map[string]*data.Dataset
+}
+
+func (r *runner) backend(name string) (compute.Backend, error) {
+	if b, ok := r.backends[name]; ok {
+		return b, nil
+	}
+	b, notice, err := backend.New(name)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("trainer.backend: %w", err)}
+	}
+	if notice != "" {
+		fmt.Fprintln(r.stderr, notice)
+	}
+	r.backends[name] = b
+	return b, nil
+}
+
+func (r *runner) dataset(dm config.DataConfig, split data.Split) (*data.Dataset, error) {
+	key := fmt.Sprintf("%s|%s|%v", dm.Name, dm.DataDir, split)
+	if d, ok := r.datasets[key]; ok {
+		return d, nil
+	}
+	d, err := data.Load(dm.Name, split, data.LoadOptions{DataDir: dm.DataDir, Progress: r.stderr})
+	if err != nil {
+		return nil, fmt.Errorf("loading %s %v data: %w", dm.Name, split, err)
+	}
+	r.datasets[key] = d
+	return d, nil
+}
+
+func (r *runner) runJob(ctx context.Context, j job) error {
+	b, err := r.backend(j.exp.Trainer.Backend)
+	if err != nil {
+		return err
+	}
+	trainData, err := r.dataset(j.exp.Datamodule, data.Train)
+	if err != nil {
+		return err
+	}
+	testData, err := r.dataset(j.exp.Datamodule, data.Test)
+	if err != nil {
+		return err
+	}
+	maxEpochs := j.exp.Trainer.MaxEpochs
+	res, err := train.Run(ctx, train.Options{
+		Experiment:    j.exp,
+		Targets:       j.targets,
+		Dir:           j.dir,
+		Params:        j.exp.ParamsSlug(),
+		Backend:       b,
+		Progress:      r.stderr,
+		TrainData:     trainData,
+		TestData:      testData,
+		MaxTestImages: r.opts.maxTestImages,
+		OnEpoch:       func(er train.EpochResult) { fmt.Fprintln(r.stdout, epochLine(er, maxEpochs)) },
+	})
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		return fmt.Errorf("run %s target %v: %w", j.dir, j.targets, err)
+	}
+	if len(res.Epochs) == 0 && res.ResumedFrom >= 0 {
+		fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", res.ResumedFrom)
+	}
+	if line := bestLine(j.dir); line != "" {
+		fmt.Fprintln(r.stdout, "  "+line)
+	}
+	return nil
+}
+
+// epochLine is the per-epoch report: mean AUROC, and per target for
+// conditional runs (with the self-selection accuracy where measured).
+func epochLine(er train.EpochResult, maxEpochs int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "epoch %*d/%d  loss %.6f  AUROC %.4f", len(fmt.Sprint(maxEpochs)), er.Epoch, maxEpochs, er.TrainLoss, er.MeanAUROC)
+	if len(er.PerTarget) > 1 || (len(er.PerTarget) == 1 && !math.IsNaN(er.PerTarget[0].SelectionAccuracy)) {
+		var parts []string
+		for _, t := range er.PerTarget {
+			s := fmt.Sprintf("%d: %.4f", t.Target, t.AUROC)
+			if !math.IsNaN(t.SelectionAccuracy) {
+				s += fmt.Sprintf(" sel %.3f", t.SelectionAccuracy)
+			}
+			parts = append(parts, s)
+		}
+		b.WriteString("  (" + strings.Join(parts, ", ") + ")")
+	}
+	return b.String()
+}
+
+// bestLine summarises a run's metrics.csv: best mean AUROC over targets and its epoch.
+func bestLine(dir string) string {
+	rows, err := results.ReadCSV(filepath.Join(dir, results.MetricsFile))
+	if err != nil || len(rows) == 0 {
+		return ""
+	}
+	t := results.Table{Rows: rows}
+	byEpoch := t.Filter(func(r results.Row) bool { return r.Epoch > 0 })
+	epochs, groups := byEpoch.GroupBy(results.ByEpoch)
+	best, bestEpoch, last := math.Inf(-1), "", math.NaN()
+	for _, ep := range epochs {
+		m := results.Mean(groups[ep].Values(results.AUROC))
+		if m > best {
+			best, bestEpoch = m, ep
+		}
+		last = m
+	}
+	if bestEpoch == "" {
+		return ""
+	}
+	return fmt.Sprintf("best AUROC %.4f at epoch %s, last %.4f (%s)", best, bestEpoch, last, filepath.Join(dir, results.MetricsFile))
+}
+
+// printSummary prints, per configuration and seed, the mean over targets of
+// each target's best AUROC (the thesis's max-over-epochs).
+func printSummary(w io.Writer, jobs []job) {
+	var tab results.Table
+	for _, j := range jobs {
+		rows, err := results.ReadCSV(filepath.Join(j.dir, results.MetricsFile))
+		if err == nil {
+			tab.Rows = append(tab.Rows, rows...)
+		}
+	}
+	if tab.Len() == 0 {
+		return
+	}
+	best := tab.MaxOverEpochs(results.AUROC)
+	keys, groups := best.GroupBy(func(r results.Row) string {
+		return fmt.Sprintf("%s/%s\tseed %d", r.Experiment, r.Params, r.Seed)
+	})
+	fmt.Fprintln(w, "\nmax-over-epochs AUROC, mean over target classes:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, k := range keys {
+		g := groups[k]
+		fmt.Fprintf(tw, "  %s\t%.4f\t(%d classes)\n", k, results.Mean(g.Values(results.AUROC)), g.Len())
+	}
+	tw.Flush()
+}

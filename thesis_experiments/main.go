@@ -1,0 +1,83 @@
+// Command thesis_experiments trains and evaluates the thesis's memory-augmented
+// (conditional) autoencoders: the Go counterpart of the thesis's
+// `python main.py model=memae datamodule=mnist`, with the same Hydra-style
+// arguments:
+//
+//	go run ./thesis_experiments model=memae datamodule=mnist
+//	go run ./thesis_experiments model=ae datamodule=cifar trainer.max_epochs=10 datamodule.targets=[3]
+//	go run ./thesis_experiments conditional=unknown datamodule.targets=[[1,7]]
+//	go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50       # a sweep: 6 configurations
+//	go run ./thesis_experiments experiment=baseline_mnist                # one of the thesis's experiments
+//	go run ./thesis_experiments bench                                    # throughput vs PyTorch
+//	go run ./thesis_experiments -h                                       # keys, groups, experiments
+//
+// Every (configuration × seed × target group) is one run, trained with
+// package train into <results_dir>/<name>/<params>/seed_<s>/target_<t>/ (see
+// package results). A run interrupted with Ctrl-C, or by a crash, resumes from
+// its last checkpoint when the same command is run again.
+//
+// Exit status: 0 on success, 1 when a run fails, 2 for a configuration or
+// usage error (reported before anything is trained), 130 when interrupted.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+//go:embed configs/*.yaml
+var configFiles embed.FS
+
+// experimentsFS holds the thesis's experiment files, <name>.yaml.
+func experimentsFS() fs.FS {
+	sub, err := fs.Sub(configFiles, "configs")
+	if err != nil {
+		panic(err) // the embedded directory always exists
+	}
+	return sub
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is a mistake in the command line or configuration: nothing was trained.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode reports err on stderr and maps it to the exit status.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "interrupted: %v\nRun the same command again to resume from the last checkpoint.\n", err)
+		return 130
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "error: %v\nRun with -h for the keys, groups and experiments.\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+}
+
+// run is the whole command: args without the program name.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "bench" {
+		return runBench(ctx, args[1:], stdout, stderr)
+	}
+	return runExperiments(ctx, args, stdout, stderr)
+}
