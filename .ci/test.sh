@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# test.sh — the project's one test command (CI runs it through .ci/run):
+#
+#   bash .ci/test.sh
+#
+# Stages (each timed; all run even when one fails, the exit status says whether any did):
+#   1. install   .ci/install.sh: Debian's Jupyter + Chromium, GoNB kernel, modules
+#   2. gofmt     fails if `gofmt -l` lists files
+#   3. vet       go vet ./...
+#   4. test      GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
+#   5. notebooks every notebooks/*.ipynb executed headless (CMEMAE_BUDGET=quick) into
+#                notebooks/executed/ (gitignored) with jupyter nbconvert
+#   6. nbcheck   pkg/internal/repocheck checks the executed notebooks (errors, figures)
+#   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
+#                screenshots in notebooks/executed/
+#
+# Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
+# CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 1800).
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${REPO}"
+# shellcheck source=env.sh
+source "${REPO}/.ci/env.sh"
+
+export GOMLX_BACKEND=go
+export CMEMAE_BUDGET=quick
+EXECUTED="${REPO}/notebooks/executed"
+JUPYTER="$(command -v /usr/bin/jupyter || command -v jupyter || true)"
+NOTEBOOK_TIMEOUT="${CMEMAE_NOTEBOOK_TIMEOUT:-1800}"
+
+declare -a SUMMARY=()
+FAILED=0
+T0=$(date +%s)
+
+# stage NAME COMMAND...: runs COMMAND, timing it and recording the outcome.
+stage() {
+  local name="$1"
+  shift
+  if [[ " ${CMEMAE_SKIP:-} " == *" ${name} "* ]]; then
+    SUMMARY+=("$(printf '%-10s %8s  %s' "${name}" "-" "skipped (CMEMAE_SKIP)")")
+    return 0
+  fi
+  printf '\n=== [%s] %s: %s\n' "$(date -u +%H:%M:%S)" "${name}" "$*"
+  local start rc
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  local secs=$(($(date +%s) - start))
+  local verdict="ok"
+  if ((rc != 0)); then
+    verdict="FAILED (exit ${rc})"
+    FAILED=1
+  fi
+  printf '=== %s: %s in %ds\n' "${name}" "${verdict}" "${secs}"
+  SUMMARY+=("$(printf '%-10s %7ds  %s' "${name}" "${secs}" "${verdict}")")
+  return "${rc}"
+}
+
+check_gofmt() {
+  local files
+  files="$(gofmt -l . 2>&1)"
+  if [[ -n "${files}" ]]; then
+    echo "gofmt -l lists files that need gofmt -w:"
+    echo "${files}"
+    return 1
+  fi
+}
+
+pick_goexperiment() {
+  if GOEXPERIMENT=simd go build ./... >/tmp/cmemae-simd-build.log 2>&1; then
+    export GOEXPERIMENT=simd
+    echo "GOEXPERIMENT=simd builds: using it for tests and notebooks"
+  else
+    echo "GOEXPERIMENT=simd does not build (see /tmp/cmemae-simd-build.log): testing without it"
+    unset GOEXPERIMENT
+  fi
+}
+
+run_notebooks() {
+  rm -rf "${EXECUTED}"
+  mkdir -p "${EXECUTED}"
+  local nb rc=0 start
+  shopt -s nullglob
+  local notebooks=(notebooks/*.ipynb)
+  if ((${#notebooks[@]} == 0)); then
+    echo "no notebooks/*.ipynb"
+    return 1
+  fi
+  for nb in "${notebooks[@]}"; do
+    start=$(date +%s)
+    echo "--- executing ${nb} (CMEMAE_BUDGET=${CMEMAE_BUDGET})"
+    "${JUPYTER}" nbconvert --to notebook --execute \
+      --ExecutePreprocessor.timeout="${NOTEBOOK_TIMEOUT}" \
+      --ExecutePreprocessor.kernel_name=gonb \
+      --output-dir "${EXECUTED}" "${nb}" \
+      > >(grep --line-buffered -v -e 'Debugger warning' -e 'frozen modules' -e 'Xfrozen_modules' -e 'PYDEVD_DISABLE') 2>&1
+    local status=$?
+    if [[ "${status}" != 0 || ! -s "${EXECUTED}/$(basename "${nb}")" ]]; then
+      echo "--- ${nb}: FAILED after $(($(date +%s) - start))s"
+      rc=1
+    else
+      echo "--- ${nb}: executed in $(($(date +%s) - start))s"
+    fi
+  done
+  return "${rc}"
+}
+
+stage install bash .ci/install.sh || {
+  echo "install failed: stopping"
+  exit 1
+}
+stage gofmt check_gofmt
+stage vet go vet ./...
+stage simd pick_goexperiment
+stage test go test -count=1 -timeout 45m ./...
+stage notebooks run_notebooks
+stage nbcheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
+  go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' ./pkg/internal/repocheck
+stage browser env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
+  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' ./pkg/internal/repocheck
+
+echo
+echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"
+printf '%s\n' "${SUMMARY[@]}"
+if ((FAILED)); then
+  echo "=== FAILED"
+  exit 1
+fi
+echo "=== all stages passed"
