@@ -164,6 +164,12 @@ func (r *runner) resume(cp CheckpointInfo) error {
 	if err := restoreVariables(cp.Dir, store, nil); err != nil {
 		return err
 	}
+	// The learning rate is a variable of the store: use the configured one.
+	if v := store.GetVariable(model.JoinPath("/", optimizer.Scope, optimizer.ParamLearningRate)); v != nil {
+		if err := v.SetValue(tensors.FromScalar(float32(r.s.lr))); err != nil {
+			return fmt.Errorf("train: resuming: setting the learning rate: %w", err)
+		}
+	}
 	r.model, r.store, r.frozen = m, store, st.Frozen
 	r.startEpoch = st.Epoch + 1
 	r.res.ResumedFrom = st.Epoch
@@ -276,8 +282,11 @@ func (r *runner) loop(ctx context.Context) error {
 		var lossSum float64
 		var seen int
 		if r.frozen {
-			loss, err := r.frozenLoss()
+			loss, err := r.frozenLoss(ctx)
 			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return r.interrupted(epoch, ctxErr)
+				}
 				return err
 			}
 			lossSum, seen = loss, 1
@@ -316,8 +325,11 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)
 		}
-		er, err := r.evaluate(epoch, trainLoss)
+		er, err := r.evaluate(ctx, epoch, trainLoss)
 		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return r.interrupted(epoch, ctxErr)
+			}
 			return err
 		}
 		er.Duration = time.Since(start)
@@ -371,7 +383,7 @@ func (r *runner) newBar(epoch, steps int) *progressbar.ProgressBar {
 // the last batch to the compiled batch size (inference is per image, so the
 // padding does not change the results). It returns per-image errors, chosen
 // condition indices, and the batch-size-weighted mean loss.
-func (r *runner) evalBatches(sub *data.Subset, cond int32) (errs []float64, chosen []int32, meanLoss float64, err error) {
+func (r *runner) evalBatches(ctx context.Context, sub *data.Subset, cond int32) (errs []float64, chosen []int32, meanLoss float64, err error) {
 	d := sub.Source
 	size := d.H * d.W * d.C
 	bs := r.evalBatch
@@ -381,6 +393,9 @@ func (r *runner) evalBatches(sub *data.Subset, cond int32) (errs []float64, chos
 	}
 	var lossSum float64
 	for b := range sub.Batches(bs, false, nil) {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, 0, err
+		}
 		imgs := b.Images
 		if b.Size < bs {
 			imgs = append(imgs, make([]float32, (bs-b.Size)*size)...)
@@ -419,7 +434,7 @@ func (r *runner) evalBatches(sub *data.Subset, cond int32) (errs []float64, chos
 }
 
 // frozenLoss is the mean loss over the training set without any update.
-func (r *runner) frozenLoss() (float64, error) {
+func (r *runner) frozenLoss(ctx context.Context) (float64, error) {
 	var sum float64
 	var n int
 	// Evaluate every condition's images with its own condition.
@@ -433,7 +448,7 @@ func (r *runner) frozenLoss() (float64, error) {
 		if len(idx) == 0 {
 			continue
 		}
-		_, _, loss, err := r.evalBatches(&data.Subset{Source: r.split.Train.Source, Indices: idx}, int32(ci))
+		_, _, loss, err := r.evalBatches(ctx, &data.Subset{Source: r.split.Train.Source, Indices: idx}, int32(ci))
 		if err != nil {
 			return 0, err
 		}
@@ -444,11 +459,11 @@ func (r *runner) frozenLoss() (float64, error) {
 }
 
 // evaluate computes the test metrics of every target.
-func (r *runner) evaluate(epoch int, trainLoss float64) (EpochResult, error) {
+func (r *runner) evaluate(ctx context.Context, epoch int, trainLoss float64) (EpochResult, error) {
 	er := EpochResult{Epoch: epoch, Target: slices.Clone(r.s.targets), TrainLoss: trainLoss}
 	var sum float64
 	for ti, ts := range r.split.Tests {
-		errs, chosen, _, err := r.evalBatches(&ts.Subset, int32(ti))
+		errs, chosen, _, err := r.evalBatches(ctx, &ts.Subset, int32(ti))
 		if err != nil {
 			return er, err
 		}
