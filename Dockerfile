@@ -23,8 +23,9 @@ ARG PJRT_CUDA_JAX_VERSION=0.11.0
 ARG JUPYTERLAB_VERSION=4.4.10
 ARG GOIMPORTS_VERSION=v0.44.0
 ARG GOPLS_VERSION=v0.23.0
-# Ubuntu archive snapshot (snapshot.ubuntu.com) for the apt packages: pins them too.
+# Archive snapshots (snapshot.ubuntu.com, snapshot.debian.org) pin the apt packages too.
 ARG UBUNTU_SNAPSHOT=20261101T000000Z
+ARG DEBIAN_SNAPSHOT=20261101T000000Z
 ARG NB_USER=cmemae
 ARG NB_UID=1000
 
@@ -45,7 +46,17 @@ RUN go run . -path /stage/usr/local/lib/go-xla \
       -cuda "${PJRT_CUDA_PLUGIN}" -cuda-version "${PJRT_CUDA_JAX_VERSION}" \
  && ls -l /stage/usr/local/lib/go-xla /stage/usr/local/lib/go-xla/nvidia
 
-# ---- stage 3: the workspace ---------------------------------------------------
+# ---- stage 3: Fashion-MNIST from Debian (the package CI uses) -------------------
+FROM go AS datasets
+ARG DEBIAN_SNAPSHOT
+RUN rm -f /etc/apt/sources.list.d/debian.sources \
+ && echo "deb [check-valid-until=no] http://snapshot.debian.org/archive/debian/${DEBIAN_SNAPSHOT} bookworm main" \
+      > /etc/apt/sources.list \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends dataset-fashion-mnist \
+ && ls -l /usr/share/datasets/fashion-mnist
+
+# ---- stage 4: the workspace ---------------------------------------------------
 FROM ${CUDA_IMAGE} AS workspace
 ARG JUPYTERLAB_VERSION
 ARG GOIMPORTS_VERSION
@@ -58,17 +69,18 @@ ENV DEBIAN_FRONTEND=noninteractive \
     LANG=C.UTF-8
 
 # cgo (go-xla loads the PJRT plugins through cgo), Python for JupyterLab, curl for the
-# health check, Fashion-MNIST from Ubuntu. The CUDA apt source is dropped: the base image
-# already has what it needs from it, and the Ubuntu archive is read at UBUNTU_SNAPSHOT.
+# health check. The CUDA apt source is dropped: the base image already has what it
+# needs from it, and the Ubuntu archive is read at UBUNTU_SNAPSHOT.
 RUN rm -f /etc/apt/sources.list.d/cuda*.list /etc/apt/sources.list.d/cuda*.sources \
  && apt-get update --snapshot "${UBUNTU_SNAPSHOT}" \
  && apt-get install -y --no-install-recommends --snapshot "${UBUNTU_SNAPSHOT}" \
-      ca-certificates curl git gcc libc6-dev python3 python3-venv dataset-fashion-mnist \
+      ca-certificates curl git gcc libc6-dev python3 python3-venv \
  && rm -rf /var/lib/apt/lists/*
 
-# Go and the PJRT plugins.
+# Go, the PJRT plugins, Fashion-MNIST (where pkg/data looks for Debian's copy).
 COPY --from=go /usr/local/go /usr/local/go
 COPY --from=pjrt /stage/usr/local/lib/ /usr/local/lib/
+COPY --from=datasets /usr/share/datasets/fashion-mnist/ /usr/share/datasets/fashion-mnist/
 
 # JupyterLab in its own virtual environment.
 RUN python3 -m venv /opt/jupyter \

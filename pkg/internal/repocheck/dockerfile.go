@@ -186,6 +186,7 @@ var (
 	goInstallRe   = regexp.MustCompile(`\bgo (?:install|get|run)\b[^&;|]*?\s(\S+@\S+)`)
 	pinnedGoRe    = regexp.MustCompile(`@v\d+\.\d+\.\d+`)
 	pipInstallRe  = regexp.MustCompile(`\bpip3? install\b([^&;|]*)`)
+	aptInstallRe  = regexp.MustCompile(`\bapt(-get)? install\b`)
 	imageTagRe    = regexp.MustCompile(`^[^@]+:[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 	imageDigestRe = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 )
@@ -220,8 +221,15 @@ func CheckDockerfile(df *Dockerfile, repoRoot string, dockerignore []byte) []str
 		}
 	}
 	for _, s := range df.Stages {
+		snapshot := false // apt reads a dated archive snapshot in this stage
 		for _, ins := range s.Instructions {
 			text := strings.Join(ins.Args, " ")
+			if ins.Cmd == "run" && strings.Contains(text, "snapshot") {
+				snapshot = true
+			}
+			if ins.Cmd == "run" && aptInstallRe.MatchString(text) && !snapshot {
+				add("line %d: apt-get install without a dated archive snapshot (versions float)", ins.Line)
+			}
 			if m := latestRe.FindString(text); m != "" {
 				add("line %d: %s %q is not pinned", ins.Line, strings.ToUpper(ins.Cmd), m)
 			}

@@ -170,6 +170,7 @@ func TestCheckDockerfileBad(t *testing.T) {
 		{"no gonb script", "RUN bash .ci/install-gonb.sh\n", "RUN go install github.com/janpfeifer/gonb@v0.11.4\n", "", "does not run .ci/install-gonb.sh"},
 		{"notebooks elsewhere", "COPY notebooks/ notebooks/\nCOPY . .\n", "COPY notebooks/ /opt/notebooks/\n", "", "is not next to go.mod"},
 		{"no volume", `VOLUME ["/home/cmemae/cmemae/results", "/data"]`, `VOLUME /data`, "", "no VOLUME /home/cmemae/cmemae/results"},
+		{"apt unpinned", "RUN useradd -m cmemae", "RUN apt-get install -y curl && useradd -m cmemae", "", "without a dated archive snapshot"},
 		{"no entrypoint", `ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]`, "", "", "no ENTRYPOINT"},
 	}
 	for _, c := range cases {
