@@ -325,6 +325,7 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)
 		}
+		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f evaluating", epoch, s.maxEpochs, trainLoss))
 		er, err := r.evaluate(ctx, epoch, trainLoss)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
@@ -343,7 +344,7 @@ func (r *runner) loop(ctx context.Context) error {
 			}
 		}
 		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f AUROC %.4f", epoch, s.maxEpochs, trainLoss, er.MeanAUROC))
-		_ = bar.Finish()
+		_ = bar.Add(1) // the evaluation unit: completes the bar (and ends its line)
 		r.res.Epochs = append(r.res.Epochs, er)
 		if r.opts.OnEpoch != nil {
 			r.opts.OnEpoch(er)
@@ -363,11 +364,13 @@ func (r *runner) interrupted(epoch int, cause error) error {
 	return fmt.Errorf("train: interrupted in epoch %d; the run resumes from checkpoint %s: %w", epoch, last, cause)
 }
 
+// newBar is the progress bar of one epoch: one unit per training step plus
+// one for the evaluation.
 func (r *runner) newBar(epoch, steps int) *progressbar.ProgressBar {
 	if r.opts.Progress == nil {
-		return progressbar.DefaultSilent(int64(steps))
+		return progressbar.DefaultSilent(int64(steps + 1))
 	}
-	return progressbar.NewOptions(steps,
+	return progressbar.NewOptions(steps+1,
 		progressbar.OptionSetWriter(r.opts.Progress),
 		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, r.s.maxEpochs)),
 		progressbar.OptionSetWidth(25),
