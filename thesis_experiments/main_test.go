@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
+)
+
+func runCmd(t *testing.T, ctx context.Context, args ...string) (stdout string, err error) {
+	t.Helper()
+	var out bytes.Buffer
+	err = run(ctx, args, &out, io.Discard)
+	return out.String(), err
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"--help"}} {
+		out, err := runCmd(t, context.Background(), args...)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		for _, want := range []string{"Usage: go run ./thesis_experiments", "model=       ae | memae | cond-ae | multi-ae",
+			"model.memory_size", "datamodule.targets", "save_checkpoints_every_n_epochs", "baseline_mnist", "conditional_mnist", "fewshot_mnist"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%q: usage lacks %q", args, want)
+			}
+		}
+	}
+	out, err := runCmd(t, context.Background(), "bench", "-h")
+	if err != nil || !strings.Contains(out, "Models: mnist-flat, mnist-flat-ae") || !strings.Contains(out, "-seconds") {
+		t.Errorf("bench -h: %v\n%s", err, out)
+	}
+}
+
+func TestParseFlagsAnywhere(t *testing.T) {
+	fset := flag.NewFlagSet("x", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	n := fset.Bool("n", false, "")
+	k := fset.Int("max-test-images", 0, "")
+	pos, err := parseFlags("x", []string{"seed=1", "-n", "model=ae", "-max-test-images", "7", "datamodule.targets=[1]"}, fset)
+	if err != nil || !*n || *k != 7 || strings.Join(pos, " ") != "seed=1 model=ae datamodule.targets=[1]" {
+		t.Errorf("parseFlags = %q, %v (n=%v k=%d)", pos, err, *n, *k)
+	}
+	if _, err := parseFlags("x", []string{"-nope"}, fset); !errors.As(err, new(usageError)) {
+		t.Errorf("unknown flag: %v", err)
+	}
+}
+
+// Configuration mistakes fail before anything is trained or written, with
+// exit status 2 and a message naming the key.
+func TestConfigErrorsBeforeTraining(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"model.memory_sise=3"}, `unknown key "model.memory_sise" (did you mean "model.memory_size"?)`},
+		{[]string{"trainer.max_epochs=-1"}, "trainer.max_epochs: must be >= 1, got -1"},
+		{[]string{"model.shrink_threshold=-0.5"}, "model.shrink_threshold"},
+		{[]string{"model=memea"}, `did you mean "memae"?`},
+		{[]string{"experiment=baseline_mnsit"}, `did you mean "baseline_mnist"?`},
+		{[]string{"datamodule=cifar", "model.arch=mnist-flat"}, "does not fit dataset cifar"},
+		{[]string{"memae"}, "did you mean model=memae?"},
+	} {
+		_, err := runCmd(t, context.Background(), append(c.args, "results_dir="+dir)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want containing %q", c.args, err, c.want)
+			continue
+		}
+		var stderr bytes.Buffer
+		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "Run with -h") {
+			t.Errorf("%q: exit code %d, stderr %q", c.args, code, stderr.String())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("results written despite errors: %v", entries)
+	}
+}
+
+// Every thesis experiment file parses; the run counts are those of the
+// thesis's grids (configurations × seeds × target groups).
+func TestEmbeddedExperiments(t *testing.T) {
+	p := &config.Parser{Experiments: experimentsFS()}
+	infos, err := p.ExperimentList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"baseline_mnist": 2 * 2 * 3 * 10, "baseline_cifar": 2 * 2 * 3 * 10, "conditional_mnist": 3 * 2 * 3 * 3,
+		"fewshot_mnist": 4 * 4 * 4 * 10, "fewshot_conditional_mnist": 2 * 4 * 3 * 10, "memory_analysis_mnist": 10,
+		"memory_analysis_conditional_mnist": 3, "smoke": 1, "sweep_cosine": 2 * 3 * 10, "sweep_entropy_weight": 5 * 3 * 10,
+		"sweep_learning_rate": 2 * 3 * 3 * 10, "sweep_memory_size": 8 * 3 * 10, "sweep_shrink_threshold": 7 * 3 * 10,
+	}
+	if len(infos) != len(want) {
+		t.Errorf("%d experiment files, want %d", len(infos), len(want))
+	}
+	for _, in := range infos {
+		if in.Description == "" {
+			t.Errorf("%s has no description", in.Name)
+		}
+		exps, err := p.Parse("experiment=" + in.Name)
+		if err != nil {
+			t.Errorf("%s: %v", in.Name, err)
+			continue
+		}
+		jobs := planJobs(exps)
+		if len(jobs) != want[in.Name] {
+			t.Errorf("%s: %d runs, want %d", in.Name, len(jobs), want[in.Name])
+		}
+		dirs := map[string]bool{}
+		for _, j := range jobs {
+			dirs[j.dir] = true
+		}
+		if len(dirs) != len(jobs) {
+			t.Errorf("%s: %d distinct run directories for %d runs", in.Name, len(dirs), len(jobs))
+		}
+	}
+	// Few-shot runs start from the baseline's MemAE runs of the same seed.
+	exps, _ := p.Parse("experiment=fewshot_mnist", "seed=2", "results_dir=/r")
+	if got := exps[0].FromCheckpoint; got != "/r/baseline_mnist/model=memae,model.arch=mnist-flat/seed_2/target_0" {
+		t.Errorf("fewshot from_checkpoint = %s", got)
+	}
+	base, _ := p.Parse("experiment=baseline_mnist", "seed=2", "results_dir=/r", "model=memae", "model.arch=mnist-flat", "datamodule.targets=[0]")
+	if got := base[0].RunDir([]int{0}); got != exps[0].FromCheckpoint {
+		t.Errorf("baseline run dir %s != fewshot from_checkpoint %s", got, exps[0].FromCheckpoint)
+	}
+}
+
+func TestDryRunAndCfg(t *testing.T) {
+	out, err := runCmd(t, context.Background(), "-n", "experiment=conditional_mnist", "seed=1", "results_dir=/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 18 {
+		t.Fatalf("%d runs:\n%s", len(lines), out)
+	}
+	if want := "run 1/18: conditional_mnist/model=memae,conditional=known seed=1 model=memae arch=mnist-flat datamodule=mnist conditional=known target=[0 1] epochs=100 → /r/conditional_mnist/model=memae,conditional=known/seed_1/target_0-1"; lines[0] != want {
+		t.Errorf("first line\n got %s\nwant %s", lines[0], want)
+	}
+	out, err = runCmd(t, context.Background(), "-cfg", "conditional=unknown", "datamodule.targets=[[1,7]]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"targets: [[1, 7]]", "conditional: unknown", "memory_size: 10", "max_epochs: 100", "learning_rate: 0.0001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-cfg output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEpochLine(t *testing.T) {
+	er := train.EpochResult{Epoch: 7, TrainLoss: 0.125, MeanAUROC: 0.9,
+		PerTarget: []train.TargetMetrics{{Target: 1, AUROC: 0.95, SelectionAccuracy: 0.875}, {Target: 7, AUROC: 0.85, SelectionAccuracy: 0.5}}}
+	if got, want := epochLine(er, 100), "epoch   7/100  loss 0.125000  AUROC 0.9000  (1: 0.9500 sel 0.875, 7: 0.8500 sel 0.500)"; got != want {
+		t.Errorf("epochLine\n got %q\nwant %q", got, want)
+	}
+	er = train.EpochResult{Epoch: 2, TrainLoss: 1, MeanAUROC: 0.5, PerTarget: []train.TargetMetrics{{Target: 3, AUROC: 0.5, SelectionAccuracy: math.NaN()}}}
+	if got, want := epochLine(er, 9), "epoch 2/9  loss 1.000000  AUROC 0.5000"; got != want {
+		t.Errorf("epochLine %q, want %q", got, want)
+	}
+}
+
+func TestInterruptedExitCode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := runCmd(t, ctx, "results_dir="+t.TempDir(), "datamodule.targets=[0]")
+	var stderr bytes.Buffer
+	if code := exitCode(err, &stderr); code != 130 || !strings.Contains(stderr.String(), "resume") {
+		t.Errorf("cancelled: err %v, exit %d, stderr %q", err, code, stderr.String())
+	}
+	if code := exitCode(errors.New("boom"), io.Discard); code != 1 {
+		t.Errorf("failure exit code %d", code)
+	}
+}
+
+// cancelWriter cancels a context when its output contains a marker.
+type cancelWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// A tiny end-to-end run through the command line: interrupted after its
+// first epoch (exit 130, checkpoint epoch_0001 kept), then resumed by the same
+// command, which trains only epoch 2.
+func TestEndToEndInterruptAndResume(t *testing.T) {
+	t.Setenv(data.EnvOffline, "1")
+	t.Setenv("GOMLX_BACKEND", "go")
+	root := t.TempDir()
+	args := []string{"datamodule.targets=[1]", "datamodule.num_train_samples=64", "datamodule.batch_size=32",
+		"trainer.max_epochs=2", "save_checkpoints_every_n_epochs=1", "results_dir=" + root, "-max-test-images", "300"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelWriter{marker: "epoch 1/2", cancel: cancel}
+	err := run(ctx, args, w, io.Discard)
+	if exitCode(err, io.Discard) != 130 {
+		t.Fatalf("first run: want an interruption, got %v\n%s", err, w.buf.String())
+	}
+	dir := filepath.Join(root, "memae_mnist", "datamodule.num_train_samples=64,datamodule.batch_size=32", "seed_1", "target_1")
+	for _, p := range []string{"config.yaml", "metrics.csv", "checkpoints/init/state.json", "checkpoints/epoch_0001/state.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("after interruption: %v", err)
+		}
+	}
+
+	out, err := runCmd(t, context.Background(), args...)
+	if err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "epoch 1/2") || !strings.Contains(out, "epoch 2/2  loss ") || !strings.Contains(out, "best AUROC") {
+		t.Errorf("resumed output:\n%s", out)
+	}
+	rows, err := results.ReadCSV(filepath.Join(dir, results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Epoch != 1 || rows[1].Epoch != 2 {
+		t.Fatalf("metrics rows: %+v", rows)
+	}
+	for _, r := range rows {
+		if r.Experiment != "memae_mnist" || r.Params != "datamodule.num_train_samples=64,datamodule.batch_size=32" ||
+			r.Seed != 1 || r.Target != "1" || r.Condition != 1 || !(r.AUROC > 0 && r.AUROC <= 1) || !(r.TrainLoss > 0) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	e, err := config.ReadExperiment(filepath.Join(dir, results.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Model.Name != "memae" || e.Trainer.MaxEpochs != 2 || e.Datamodule.NumTrainSamples != 64 {
+		t.Errorf("config.yaml: %+v", e)
+	}
+	// A third invocation finds the run complete.
+	if out, err = runCmd(t, context.Background(), args...); err != nil || !strings.Contains(out, "already complete (2 epochs)") {
+		t.Errorf("complete run: %v\n%s", err, out)
+	}
+}
+
+func TestBenchTiny(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	if _, err := runCmd(t, context.Background(), "bench", "mnist-flatt"); err == nil || !strings.Contains(err.Error(), `unknown model "mnist-flatt"`) {
+		t.Errorf("unknown model: %v", err)
+	}
+	out, err := runCmd(t, context.Background(), "bench", "mnist-flat-ae", "-seconds", "0.01", "-batch", "4", "-eval-batch", "8", "-torch", "off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Go train img/s") || !strings.Contains(out, "mnist-flat-ae      4") {
+		t.Errorf("bench output:\n%s", out)
+	}
+}
