@@ -7,3 +7,4 @@ export JUPYTER_DATA_DIR="${JUPYTER_DATA_DIR:-${CMEMAE_CI_DIR}/jupyter}"
 # Debian's Jupyter lives in /usr/bin; pyenv's python3 (first on some PATHs) has no Jupyter.
 export PATH="${CMEMAE_CI_BIN}:$(go env GOROOT)/bin:${PATH}:/usr/bin"
 mkdir -p "${CMEMAE_CI_BIN}" "${JUPYTER_DATA_DIR}"
+export PYDEVD_DISABLE_FILE_VALIDATION=1

@@ -9,7 +9,8 @@
 #   3. vet       go vet ./...
 #   4. test      GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
 #   5. notebooks every notebooks/*.ipynb executed headless (CMEMAE_BUDGET=quick) into
-#                notebooks/executed/ (gitignored) with jupyter nbconvert
+#                notebooks/executed/ (gitignored) with jupyter nbconvert; results in a
+#                fresh ${CMEMAE_CI_DIR}/results, so the notebooks train
 #   6. nbcheck   pkg/internal/repocheck checks the executed notebooks (errors, figures)
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
 #                screenshots in notebooks/executed/
@@ -28,6 +29,8 @@ export CMEMAE_BUDGET=quick
 EXECUTED="${REPO}/notebooks/executed"
 JUPYTER="$(command -v /usr/bin/jupyter || command -v jupyter || true)"
 NOTEBOOK_TIMEOUT="${CMEMAE_NOTEBOOK_TIMEOUT:-1800}"
+# Fresh results for the notebooks, so they really train (they load results they find).
+NOTEBOOK_RESULTS="${CMEMAE_CI_DIR}/results"
 
 declare -a SUMMARY=()
 FAILED=0
@@ -78,8 +81,8 @@ pick_goexperiment() {
 }
 
 run_notebooks() {
-  rm -rf "${EXECUTED}"
-  mkdir -p "${EXECUTED}"
+  rm -rf "${EXECUTED}" "${NOTEBOOK_RESULTS}"
+  mkdir -p "${EXECUTED}" "${NOTEBOOK_RESULTS}"
   local nb rc=0 start
   shopt -s nullglob
   local notebooks=(notebooks/*.ipynb)
@@ -90,7 +93,7 @@ run_notebooks() {
   for nb in "${notebooks[@]}"; do
     start=$(date +%s)
     echo "--- executing ${nb} (CMEMAE_BUDGET=${CMEMAE_BUDGET})"
-    "${JUPYTER}" nbconvert --to notebook --execute \
+    CMEMAE_RESULTS_DIR="${NOTEBOOK_RESULTS}" "${JUPYTER}" nbconvert --to notebook --execute \
       --ExecutePreprocessor.timeout="${NOTEBOOK_TIMEOUT}" \
       --ExecutePreprocessor.kernel_name=gonb \
       --output-dir "${EXECUTED}" "${nb}" \

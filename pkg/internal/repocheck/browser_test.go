@@ -98,7 +98,8 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 	server.Env = append(os.Environ(),
 		"JUPYTER_CONFIG_DIR="+filepath.Join(work, "jupyter-config"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(work, "jupyter-runtime"),
-		"CMEMAE_BUDGET=quick")
+		"CMEMAE_BUDGET=quick",
+		"CMEMAE_RESULTS_DIR="+filepath.Join(work, "results")) // fresh: the notebook trains
 	if os.Getenv("GOMLX_BACKEND") == "" {
 		server.Env = append(server.Env, "GOMLX_BACKEND=go")
 	}
