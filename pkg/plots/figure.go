@@ -167,3 +167,6 @@ func Tile(cols int, figs ...*Figure) (*Figure, error) {
 		},
 	}, nil
 }
+
+// Cm is one centimetre, for figure sizes (Width: 9 * plots.Cm).
+const Cm = vg.Centimeter

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
@@ -133,4 +134,18 @@ func mustData(t *testing.T, r *Runner) (*data.Dataset, *data.Dataset) {
 		t.Fatal(err)
 	}
 	return tr, te
+}
+
+func TestParams(t *testing.T) {
+	p := Params("model=memae,model.arch=mnist,datamodule.targets=[0,1],seed=2")
+	if p["model"] != "memae" || p["model.arch"] != "mnist" || p["datamodule.targets"] != "[0,1]" || p["seed"] != "2" {
+		t.Errorf("Params = %v", p)
+	}
+	r := results.Row{Params: "model=ae,model.arch=cifar-flat"}
+	if l := ModelLabel(r, "memae", "mnist"); l != "AE flat" {
+		t.Errorf("ModelLabel = %q", l)
+	}
+	if l := ModelLabel(results.Row{Params: "default"}, "memae", "mnist"); l != "MemAE spatial" {
+		t.Errorf("ModelLabel(default) = %q", l)
+	}
 }

@@ -22,7 +22,9 @@ import (
 // `go run ./thesis_experiments <args>`), appending quick's overrides when the
 // budget is quick, and puts their results under ResultsDir(budget).
 func Experiments(budget string, args, quick []string) ([]config.Experiment, error) {
-	all := append([]string(nil), args...)
+	// results_dir first, so that ${results_dir} in from_checkpoint resolves
+	// to it and an explicit results_dir in args still wins.
+	all := append([]string{"results_dir=" + ResultsDir(budget)}, args...)
 	if budget != Full {
 		all = append(all, quick...)
 	}
@@ -30,11 +32,24 @@ func Experiments(budget string, args, quick []string) ([]config.Experiment, erro
 	if err != nil {
 		return nil, fmt.Errorf("notebook: %w", err)
 	}
-	root := ResultsDir(budget)
-	for i := range exps {
-		exps[i].ResultsDir = root
-	}
 	return exps, nil
+}
+
+// Available reports whether a dataset's test split is present locally (in the
+// data directory or a built-in copy), without downloading it. Notebooks use it to
+// run CIFAR-10 experiments only where its data is present.
+func Available(name string) bool {
+	old, had := os.LookupEnv(data.EnvOffline)
+	os.Setenv(data.EnvOffline, "1")
+	defer func() {
+		if had {
+			os.Setenv(data.EnvOffline, old)
+		} else {
+			os.Unsetenv(data.EnvOffline)
+		}
+	}()
+	_, err := data.Load(name, data.Test, data.LoadOptions{})
+	return err == nil
 }
 
 // Runner trains or loads experiments for a notebook.

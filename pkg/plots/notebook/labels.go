@@ -1,0 +1,54 @@
+package notebook
+
+import (
+	"strings"
+
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+// Params splits a params slug ("model=memae,model.arch=mnist,…", see
+// results.ParamsSlug) into key → value. Values holding commas (lists) are
+// rejoined with the entry before them.
+func Params(slug string) map[string]string {
+	out := map[string]string{}
+	last := ""
+	for _, part := range strings.Split(slug, ",") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || strings.ContainsAny(k, "[]") {
+			if last != "" {
+				out[last] += "," + part
+			}
+			continue
+		}
+		out[k] = v
+		last = k
+	}
+	return out
+}
+
+// Param returns a row's value of a parameter key ("" when not overridden).
+func Param(r results.Row, key string) string { return Params(r.Params)[key] }
+
+// ModelNames are the thesis's display names of the model kinds.
+var ModelNames = map[string]string{"ae": "AE", "memae": "MemAE", "cond-ae": "cond. AE", "multi-ae": "multiple AEs"}
+
+// ModelLabel names a baseline configuration for plots, e.g. "MemAE flat" or
+// "AE spatial", from its model and model.arch parameters (def fills missing ones).
+func ModelLabel(r results.Row, defModel, defArch string) string {
+	p := Params(r.Params)
+	m, a := p["model"], p["model.arch"]
+	if m == "" {
+		m = defModel
+	}
+	if a == "" {
+		a = defArch
+	}
+	name := ModelNames[m]
+	if name == "" {
+		name = m
+	}
+	if strings.HasSuffix(a, "-flat") || strings.HasSuffix(a, "-flat2") {
+		return name + " flat"
+	}
+	return name + " spatial"
+}
