@@ -9,6 +9,7 @@
 //	go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50       # a sweep: 6 configurations
 //	go run ./thesis_experiments experiment=baseline_mnist                # one of the thesis's experiments
 //	go run ./thesis_experiments bench                                    # throughput vs PyTorch
+//	go run ./thesis_experiments table -latex results/baseline_mnist      # class × configuration table
 //	go run ./thesis_experiments -h                                       # keys, groups, experiments
 //
 // Every (configuration × seed × target group) is one run, trained with
@@ -76,8 +77,13 @@ func exitCode(err error, stderr io.Writer) int {
 
 // run is the whole command: args without the program name.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "bench" {
-		return runBench(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
+		case "table":
+			return runTable(ctx, args[1:], stdout, stderr)
+		}
 	}
 	return runExperiments(ctx, args, stdout, stderr)
 }

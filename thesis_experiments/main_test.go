@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -272,5 +273,51 @@ func TestBenchTiny(t *testing.T) {
 	}
 	if !strings.Contains(out, "Go train img/s") || !strings.Contains(out, "mnist-flat-ae      4") {
 		t.Errorf("bench output:\n%s", out)
+	}
+}
+
+func TestTable(t *testing.T) {
+	root := t.TempDir()
+	// Two configurations × two seeds × classes 0 and 1, epochs 1..2.
+	auroc := map[string]map[int64]map[int][2]float64{
+		"model=ae":    {1: {0: {0.90, 0.94}, 1: {0.80, 0.70}}, 2: {0: {0.96, 0.92}, 1: {0.75, 0.78}}},
+		"model=memae": {1: {0: {0.91, 0.99}, 1: {0.85, 0.86}}, 2: {0: {0.97, 0.95}, 1: {0.88, 0.84}}},
+	}
+	for params, bySeed := range auroc {
+		for seed, byClass := range bySeed {
+			for class, vals := range byClass {
+				dir := results.RunDir(root, "base", params, seed, []int{class})
+				var rows []results.Row
+				for e, v := range vals {
+					rows = append(rows, results.Row{Experiment: "base", Params: params, Seed: seed, Target: fmt.Sprint(class),
+						Condition: class, Epoch: e + 1, AUROC: v, SelectionAccuracy: math.NaN()})
+				}
+				if err := results.AppendCSV(filepath.Join(dir, results.MetricsFile), rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	out, err := runCmd(t, context.Background(), "table", filepath.Join(root, "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ae: class 0 (0.94+0.96)/2 = 0.95, class 1 (0.80+0.78)/2 = 0.79, mean 0.87;
+	// memae: class 0 (0.99+0.97)/2 = 0.98, class 1 (0.86+0.88)/2 = 0.87, mean 0.925.
+	want := "  class  model=ae  model=memae\n" +
+		"      0    0.9500       0.9800\n" +
+		"      1    0.7900       0.8700\n" +
+		"   mean    0.8700       0.9250\n"
+	if out != want {
+		t.Errorf("table:\n%s\nwant:\n%s", out, want)
+	}
+	out, err = runCmd(t, context.Background(), "table", "-latex", "-caption", "Baseline", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"\\caption{Baseline}", "Class & model=ae & model=memae \\\\", "0 & 0.9500 & \\textbf{0.9800} \\\\", "Mean & 0.8700 & \\textbf{0.9250} \\\\", "\\bottomrule"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("LaTeX lacks %q:\n%s", w, out)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 const usageHead = `Usage: go run ./thesis_experiments [flags] [key=value ...]
        go run ./thesis_experiments bench [models...] [-batch 64] [-seconds 5] [-torch path|off]
+       go run ./thesis_experiments table [-latex] [results/<experiment>]
 
 Trains and evaluates memory-augmented (conditional) autoencoders for one-class
 anomaly detection, as the thesis's "python main.py model=memae datamodule=mnist".
