@@ -107,7 +107,7 @@ func oneLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	const maxLen = 240
+	const maxLen = 160
 	if len(s) > maxLen {
 		s = s[:maxLen] + "…"
 	}

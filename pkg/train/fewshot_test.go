@@ -27,8 +27,9 @@ func fewShotSources(t *testing.T) (single, cond string) {
 			sourcesErr = err
 			return
 		}
-		e := tinyExperiment("memae", 64, 1)
+		e := tinyExperiment("memae", 192, 3)
 		e.Datamodule.BatchSize = 16
+		e.Model.LearningRate = 3e-3
 		singleSource = filepath.Join(root, "single")
 		o := runOpts(t, e, []int{0}, singleSource)
 		o.MaxTestImages = 50
@@ -76,7 +77,14 @@ func TestFewShotStrategies(t *testing.T) {
 			dir := t.TempDir()
 			o := runOpts(t, e, []int{5}, dir)
 			o.MaxTestImages = 100
+			o.EvaluateInit = c.frozen
 			res := mustRun(t, o)
+			if c.frozen {
+				// Frozen: the epoch-1 evaluation equals the one before training.
+				if len(res.Epochs) != 2 || res.Epochs[0].Epoch != 0 || res.Epochs[0].MeanAUROC != res.Epochs[1].MeanAUROC {
+					t.Errorf("frozen run epochs %+v, want epoch 0 and 1 with the same AUROC", res.Epochs)
+				}
+			}
 			cfg := res.Model.Config()
 			if cfg.NumConditions != 1 || cfg.MemorySize != c.wantN {
 				t.Errorf("memories %d of size %d, want 1 of size %d", cfg.NumConditions, cfg.MemorySize, c.wantN)

@@ -180,7 +180,11 @@ func (r *runner) resume(cp CheckpointInfo) error {
 		if err != nil {
 			return fmt.Errorf("train: resuming: %w", err)
 		}
-		kept := slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool { return row.Epoch > st.Epoch })
+		// Epoch-0 rows of a run resumed from init are evaluated again, too.
+		redoInit := st.Epoch == 0 && r.opts.EvaluateInit
+		kept := slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool {
+			return row.Epoch > st.Epoch || (redoInit && row.Epoch == 0)
+		})
 		if len(kept) != len(rows) {
 			if err := results.WriteCSV(path, kept); err != nil {
 				return fmt.Errorf("train: resuming: %w", err)
@@ -273,6 +277,22 @@ func (r *runner) loop(ctx context.Context) error {
 	s := r.s
 	if r.startEpoch > s.maxEpochs {
 		return nil
+	}
+	if r.startEpoch == 1 && r.opts.EvaluateInit {
+		er, err := r.evaluate(ctx, 0, math.NaN())
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return r.interrupted(0, ctxErr)
+			}
+			return err
+		}
+		if err := r.appendRows(er); err != nil {
+			return err
+		}
+		r.res.Epochs = append(r.res.Epochs, er)
+		if r.opts.OnEpoch != nil {
+			r.opts.OnEpoch(er)
+		}
 	}
 	d := r.split.Train.Source
 	stepsPerEpoch := (r.split.Train.Len() + s.batchSize - 1) / s.batchSize

@@ -65,9 +65,9 @@ type TargetMetrics struct {
 
 // EpochResult is everything measured after one epoch.
 type EpochResult struct {
-	Epoch     int   // 1-based
-	Target    []int // the run's targets
-	TrainLoss float64
+	Epoch     int             // 1-based; 0 is the evaluation before training (Options.EvaluateInit)
+	Target    []int           // the run's targets
+	TrainLoss float64         // mean training loss of the epoch; NaN for epoch 0
 	PerTarget []TargetMetrics // in Target order
 	MeanAUROC float64         // mean of PerTarget AUROCs
 	Duration  time.Duration   // training + evaluation time of the epoch
@@ -101,6 +101,10 @@ type Options struct {
 	// TrainData and TestData, if set, are used instead of loading
 	// datamodule.name (tests and sweeps reuse loaded data).
 	TrainData, TestData *data.Dataset
+	// EvaluateInit also evaluates the model before training (after
+	// from_checkpoint and the transformers) and writes its metrics as epoch 0
+	// (useful for few-shot curves; the thesis logged from epoch 1).
+	EvaluateInit bool
 	// MaxTestImages, if > 0, keeps only the first MaxTestImages images of
 	// each target's (shuffled) test set: a random subset, for quick runs.
 	MaxTestImages int
@@ -109,7 +113,8 @@ type Options struct {
 // RunResult is what a finished run returns.
 type RunResult struct {
 	Dir string
-	// Epochs are the epochs trained by this call (after ResumedFrom).
+	// Epochs are the epochs trained by this call (after ResumedFrom),
+	// preceded by epoch 0 with Options.EvaluateInit.
 	Epochs []EpochResult
 	// ResumedFrom is the epoch of the checkpoint the run continued from
 	// (0 = init), or -1 for a run started from scratch.
