@@ -70,6 +70,9 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	fset.BoolVar(&opts.dryRun, "dry-run", false, "")
 	fset.BoolVar(&opts.printCfg, "cfg", false, "")
 	fset.IntVar(&opts.maxTestImages, "max-test-images", 0, "")
+	var multirun bool // Hydra's -m/--multirun: sweeps need no flag here
+	fset.BoolVar(&multirun, "m", false, "")
+	fset.BoolVar(&multirun, "multirun", false, "")
 	parser := &config.Parser{Experiments: experimentsFS()}
 	overrides, err := parseFlags("thesis_experiments", args, fset)
 	if err != nil {

@@ -141,7 +141,7 @@ func TestEmbeddedExperiments(t *testing.T) {
 }
 
 func TestDryRunAndCfg(t *testing.T) {
-	out, err := runCmd(t, context.Background(), "-n", "experiment=conditional_mnist", "seed=1", "results_dir=/r")
+	out, err := runCmd(t, context.Background(), "-n", "experiment=conditional_mnist", "seed=1", "results_dir=/r", "-m")
 	if err != nil {
 		t.Fatal(err)
 	}

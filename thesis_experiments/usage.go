@@ -37,6 +37,7 @@ Flags:
   -cfg            print the resolved configuration of every run as YAML and exit
   -max-test-images N
                   evaluate on a random subset of N images per test set (quick checks)
+  -m, -multirun   accepted for Hydra compatibility (sweeps need no flag here)
 `
 
 func printUsage(w io.Writer, parser *config.Parser) {

@@ -54,6 +54,10 @@ func TestDefaultsMNIST(t *testing.T) {
 	if mc != def {
 		t.Errorf("ModelConfig %+v != models.DefaultConfig %+v", mc, def)
 	}
+	// Hydra's +key=value is accepted.
+	if e2 := parse1(t, "+model=memae", "++datamodule=mnist"); !reflect.DeepEqual(e2, e) {
+		t.Errorf("+key: %+v", e2)
+	}
 	// No arguments = the same defaults.
 	if e2 := parse1(t); !reflect.DeepEqual(e2, e) {
 		t.Errorf("Parse() = %+v", e2)

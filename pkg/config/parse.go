@@ -49,7 +49,9 @@ func (p *Parser) Parse(args ...string) ([]Experiment, error) {
 	seen := map[string]bool{}
 	for _, arg := range args {
 		key, value, ok := strings.Cut(arg, "=")
-		key = strings.TrimSpace(key)
+		// Hydra's +key= (add) and ++key= (force add) mean the same here:
+		// every key exists.
+		key = strings.TrimLeft(strings.TrimSpace(key), "+")
 		if !ok {
 			return nil, p.notKeyValue(arg)
 		}
