@@ -179,6 +179,17 @@ func TestCheckpointAtomic(t *testing.T) {
 	if _, err := os.Stat(crash); !os.IsNotExist(err) {
 		t.Errorf("temporary directory not cleaned: %v", err)
 	}
+	// A crash between the two renames of an overwrite leaves the previous
+	// checkpoint under .old-…: it is put back.
+	cpDir := filepath.Join(dir, results.CheckpointsDir, "epoch_0001")
+	oldDir := filepath.Join(dir, results.CheckpointsDir, ".old-epoch_0001-99")
+	if err := os.Rename(cpDir, oldDir); err != nil {
+		t.Fatal(err)
+	}
+	cleanCheckpointLeftovers(dir)
+	if cps, _ := ListCheckpoints(dir); cps[len(cps)-1].Name != "epoch_0001" {
+		t.Errorf("checkpoint not restored from %s: %v", oldDir, cps)
+	}
 	// A successful overwrite replaces the checkpoint.
 	state.Epoch = 1
 	if err := SaveCheckpoint(dir, store, state); err != nil {
