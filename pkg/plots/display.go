@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"encoding/base64"
 	"fmt"
 	"html"
 	"strings"
@@ -129,4 +130,22 @@ func FormatFloat(format string, v float64) string {
 		return "–"
 	}
 	return fmt.Sprintf(format, v)
+}
+
+// DisplayUpdatable shows f as an inline PNG in an output block identified by id
+// (any unique string, e.g. from gonbui.UniqueID): the first call creates the
+// block, later calls with the same id replace its image — for figures redrawn
+// when a widget changes.
+func DisplayUpdatable(id string, f *Figure) error {
+	b, err := f.PNG()
+	if err != nil {
+		return err
+	}
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	gonbui.UpdateHTML(id, fmt.Sprintf(`<img src="data:image/png;base64,%s" width="%d">`,
+		base64.StdEncoding.EncodeToString(b), int(f.Width.Dots(DPI))))
+	gonbui.Sync()
+	return gonbui.Error()
 }

@@ -1,6 +1,7 @@
 package notebook
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/results"
@@ -51,4 +52,41 @@ func ModelLabel(r results.Row, defModel, defArch string) string {
 		return name + " flat"
 	}
 	return name + " spatial"
+}
+
+// CondLabel names a configuration of the conditional experiment, e.g.
+// "C-MemAE known", "C-MemAE unknown (sum)", "cond. AE unknown", from its model,
+// conditional and model.selection_metric parameters (memae and sum when absent).
+func CondLabel(r results.Row) string {
+	p := Params(r.Params)
+	m := p["model"]
+	if m == "" {
+		m = "memae"
+	}
+	name := ModelNames[m]
+	if m == "memae" {
+		name = "C-MemAE"
+	}
+	c := p["conditional"]
+	if c == "" {
+		c = "known"
+	}
+	label := name + " " + c
+	if c == "unknown" && m == "memae" {
+		s := p["model.selection_metric"]
+		if s == "" {
+			s = "sum"
+		}
+		label += " (" + s + ")"
+	}
+	return label
+}
+
+// List formats ints as a config list value, e.g. [0,1,4].
+func List(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return "[" + strings.Join(s, ",") + "]"
 }

@@ -149,3 +149,16 @@ func TestParams(t *testing.T) {
 		t.Errorf("ModelLabel(default) = %q", l)
 	}
 }
+
+func TestCondLabel(t *testing.T) {
+	for params, want := range map[string]string{
+		"model=memae,conditional=known":                               "C-MemAE known",
+		"conditional=unknown,model.selection_metric=recon":            "C-MemAE unknown (recon)",
+		"model=memae,conditional=unknown":                             "C-MemAE unknown (sum)",
+		"model=multi-ae,conditional=unknown,datamodule.batch_size=16": "multiple AEs unknown",
+	} {
+		if got := CondLabel(results.Row{Params: params}); got != want {
+			t.Errorf("CondLabel(%q) = %q, want %q", params, got, want)
+		}
+	}
+}
