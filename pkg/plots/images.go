@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Norm undoes the dataset normalisation of images: pixel = x·Std[c] + Mean[c],
@@ -135,7 +136,8 @@ func ImageGrid(c ImageGridChart) (*Figure, error) {
 			labelW = max(labelW, p.Y.Tick.Label.Width(l))
 		}
 	}
-	width := cell*vg.Length(cols) + labelW + 0.8*vg.Centimeter
+	const margin = 0.25 * vg.Centimeter // keeps row labels off the left edge
+	width := cell*vg.Length(cols) + labelW + 0.8*vg.Centimeter + margin
 	height := cell*vg.Length(rows) + 1.2*vg.Centimeter
 	if c.Title != "" {
 		height += 0.6 * vg.Centimeter
@@ -143,7 +145,9 @@ func ImageGrid(c ImageGridChart) (*Figure, error) {
 	if len(c.ColLabels) != 0 {
 		height += 0.5 * vg.Centimeter
 	}
-	return &Figure{Width: width, Height: height, draw: p.Draw}, nil
+	return &Figure{Width: width, Height: height, draw: func(dc draw.Canvas) {
+		p.Draw(draw.Crop(dc, margin, 0, 0, 0))
+	}}, nil
 }
 
 // Mosaic arranges n channels-last images of h×w×ch in a grid with cols columns and
