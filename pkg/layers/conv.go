@@ -75,6 +75,11 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 		if Ho == 1 && Wo == 1 && Hp == kh && Wp == kw {
 			// The receptive field is the whole (padded) image: im2col is a reshape.
 			cols = Reshape(xp, B, kh*kw*cin)
+		} else if kh == stride && kw == stride && Hp == Ho*kh && Wp == Wo*kw {
+			// Non-overlapping patches tiling the padded image (space-to-depth):
+			// a reshape and one transpose, no slices.
+			blocks := Reshape(xp, B, Ho, kh, Wo, kw, cin)
+			cols = Reshape(TransposeAllDims(blocks, 0, 1, 3, 2, 4, 5), B*Ho*Wo, kh*kw*cin)
 		} else {
 			taps := make([]*Node, 0, kh*kw)
 			for i := range kh {

@@ -302,3 +302,43 @@ func TestPartialOutputs(t *testing.T) {
 		t.Errorf("Encode: %v", err)
 	}
 }
+
+// TestCondAEUsesCondition: the conditional AE's reconstruction depends on the
+// condition, and a multi-AE with known condition k reproduces AE k alone.
+func TestCondAEUsesCondition(t *testing.T) {
+	backend := testBackend(t)
+	cfg := DefaultConfig("mnist-flat", KindCondAE)
+	cfg.NumConditions = 2
+	m := mustModel(t, cfg)
+	store := model.NewStore()
+	exec := model.MustNewExec(backend, store, func(scope *model.Scope, x, c *graph.Node) *graph.Node {
+		return m.Forward(scope, x, c, CondKnown).Recon
+	})
+	x := testImages(2)
+	r0 := tensors.MustCopyFlatData[float32](exec.MustCall1(x, tensors.FromFlatDataAndDimensions([]int32{0, 0}, 2)))
+	r1 := tensors.MustCopyFlatData[float32](exec.MustCall1(x, tensors.FromFlatDataAndDimensions([]int32{1, 1}, 2)))
+	if d := maxAbsDiff(r0, r1); d < 1e-4 {
+		t.Errorf("cond-ae reconstruction does not depend on the condition (max diff %g)", d)
+	}
+	for _, v := range []string{"/condition/dense_0/weights", "/condition/dense_1/weights"} {
+		if store.GetVariable(v) == nil {
+			t.Errorf("missing variable %s", v)
+		}
+	}
+
+	mcfg := DefaultConfig("mnist-flat", KindMultiAE)
+	mcfg.NumConditions = 3
+	mm := mustModel(t, mcfg)
+	mstore := model.NewStore()
+	known := model.MustNewExec(backend, mstore, func(scope *model.Scope, x, c *graph.Node) *graph.Node {
+		return mm.Forward(scope, x, c, CondKnown).Recon
+	})
+	got := tensors.MustCopyFlatData[float32](known.MustCall1(x, tensors.FromFlatDataAndDimensions([]int32{2, 2}, 2)))
+	alone := model.MustNewExec(backend, mstore, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return mm.DecodeUnit(scope, mm.EncodeUnit(scope, x, 2), 2)
+	})
+	want := tensors.MustCopyFlatData[float32](alone.MustCall1(x))
+	if d := maxAbsDiff(got, want); d > 1e-6 {
+		t.Errorf("multi-ae with condition 2 differs from AE 2 alone by %g", d)
+	}
+}

@@ -3,6 +3,8 @@ package models
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -146,4 +148,16 @@ func (m *Model) InitializeVariables(backend compute.Backend, store *model.Store)
 		return fmt.Errorf("models: initialising variables: %w", err)
 	}
 	return nil
+}
+
+// RandomMemory returns fresh memory items [n, c] drawn uniformly in ±1/√c (the
+// MemAE initialisation), e.g. for the few-shot "delete memory" and "conditional →
+// deleted" initialisations together with SetMemories.
+func RandomMemory(n, c int, rng *rand.Rand) *tensors.Tensor {
+	bound := 1 / math.Sqrt(float64(c))
+	d := make([]float32, n*c)
+	for i := range d {
+		d[i] = float32((rng.Float64()*2 - 1) * bound)
+	}
+	return tensors.FromFlatDataAndDimensions(d, n, c)
 }

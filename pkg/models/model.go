@@ -199,6 +199,16 @@ func perImageErr(recon, x *Node) *Node {
 
 // Forward runs the whole model on x [B,H,W,C]. cond [B] int32 is required for
 // CondKnown on a conditional model and ignored otherwise (may be nil). See Output.
+//
+// With NumConditions > 1, CondNone is treated as CondUnknown. Unknown condition:
+// memae self-selects with SelectionMetric ("sum"/"max" of the pre-softmax
+// similarities — constants for the gradient, as in the thesis — or "recon": every
+// unit's read-out is decoded, as one batch of K·B latents, and the lowest per-image
+// error wins); cond-ae tries every condition and multi-ae every AE, keeping the
+// lowest reconstruction error. Output.Chosen reports the choice.
+//
+// Batch normalisation follows store.IsTraining(g): batch statistics in training
+// (set store.SetTraining(g, true) in the graph function), running statistics otherwise.
 func (m *Model) Forward(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
 	m.checkInput(x)
 	g := x.Graph()
