@@ -109,7 +109,16 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 	p.Y.Tick.Marker = plot.ConstantTicks(labelTicks(c.RowLabels, rows, true))
 	p.X.Min, p.X.Max = -0.5, float64(cols)-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(rows)-0.5
-	if cols > 6 {
+	// Rotate the column labels when they would not fit side by side.
+	var labelsW vg.Length
+	for _, l := range c.ColLabels {
+		labelsW += p.X.Tick.Label.Width(l) + 0.2*vg.Centimeter
+	}
+	width := c.Width
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	if cols > 6 || labelsW > width-5*vg.Centimeter {
 		p.X.Tick.Label.Rotation = math.Pi / 4
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
