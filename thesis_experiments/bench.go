@@ -63,6 +63,7 @@ type benchOptions struct {
 	seconds, evalSeconds      float64
 	torch, backendName        string
 	python                    string
+	json                      bool
 }
 
 // benchResult is one measurement (Go or PyTorch).
@@ -90,6 +91,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fset.StringVar(&o.torch, "torch", "", `PyTorch reference script ("" = find ../shared/bench/torch_reference.py or use the built-in copy; "off" = skip)`)
 	fset.StringVar(&o.backendName, "backend", "", `GoMLX backend ("" = $GOMLX_BACKEND, else XLA if usable, else go)`)
 	fset.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter with torch")
+	fset.BoolVar(&o.json, "json", false, "print one JSON line per measurement instead of the table")
 	names, err := parseFlags("bench", args, fset)
 	if err != nil {
 		return err
@@ -126,8 +128,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "bench: no PyTorch comparison: %v\n", torchErr)
 	}
 
-	fmt.Fprintf(stdout, "machine: %s, %d CPUs (GOMAXPROCS %d), %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(stdout, "backend: %s — %s\n", b.Name(), b.Description())
+	info := stdout
+	if o.json {
+		info = stderr
+	}
+	fmt.Fprintf(info, "machine: %s, %d CPUs (GOMAXPROCS %d), %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(info, "backend: %s — %s\n", b.Name(), b.Description())
 	var goRes, torchRes []*benchResult
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
@@ -147,6 +153,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 		torchRes = append(torchRes, tr)
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		for i, g := range goRes {
+			if err := enc.Encode(g); err != nil {
+				return err
+			}
+			if torchRes[i] != nil {
+				if err := enc.Encode(torchRes[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
 	printBenchTable(stdout, goRes, torchRes)
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -273,6 +274,14 @@ func TestBenchTiny(t *testing.T) {
 	}
 	if !strings.Contains(out, "Go train img/s") || !strings.Contains(out, "mnist-flat-ae      4") {
 		t.Errorf("bench output:\n%s", out)
+	}
+	out, err = runCmd(t, context.Background(), "bench", "mnist-ae", "-json", "-seconds", "0.01", "-batch", "2", "-eval-batch", "3", "-torch", "off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r benchResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Model != "mnist-ae" || r.Batch != 2 || !(r.TrainIPS > 0) || !(r.EvalIPS > 0) || r.TrainSteps < 3 {
+		t.Errorf("bench -json: %v %+v\n%s", err, r, out)
 	}
 }
 
