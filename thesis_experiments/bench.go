@@ -375,7 +375,7 @@ func printBenchTable(w io.Writer, goRes, torchRes []*benchResult) {
 		fmt.Fprintf(w, "reference: %s\n", torchVersion)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tbatch\tGo train img/s\tPyTorch train img/s\tratio\tGo eval img/s\tPyTorch eval img/s\tratio\twarm-up s\tRSS MiB\t")
+	fmt.Fprintln(tw, "model\tbatch\tGo train img/s\tPyTorch train img/s\tratio\tGo eval img/s\tPyTorch eval img/s\tratio\twarm-up s\tprocess RSS MiB\t")
 	for i, g := range goRes {
 		t := torchRes[i]
 		pt, rt, pe, re := "-", "-", "-", "-"

@@ -47,7 +47,18 @@ func experimentsFS() fs.FS {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			// Restore the default behaviour: a second Ctrl-C aborts at once.
+			stop()
+			fmt.Fprintln(os.Stderr, "\nstopping after the current training step (Ctrl-C again to abort)…")
+		case <-done:
+		}
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	close(done)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
