@@ -9,6 +9,7 @@ import (
 
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/plots"
 	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -160,5 +161,36 @@ func TestCondLabel(t *testing.T) {
 		if got := CondLabel(results.Row{Params: params}); got != want {
 			t.Errorf("CondLabel(%q) = %q, want %q", params, got, want)
 		}
+	}
+}
+
+func TestDropdownOutsideNotebookAndAddressing(t *testing.T) {
+	// A synthetic analysis: one image, one position, 3 memory items, 2 latent features.
+	a := &Analysis{N: 1, LH: 1, LW: 1, LC: 2, P: 1, M: 3,
+		Latent: []float32{0.5, -1}, Similarities: []float32{0, float32(math.Log(2)), 0}, Weights: []float32{0, 1, 0}}
+	figs, err := AddressingFigures(a, 0, 0, "x")
+	if err != nil || len(figs) != 4 {
+		t.Fatalf("AddressingFigures: %d figures, %v", len(figs), err)
+	}
+	if _, err := AddressingFigures(a, 1, 0, "x"); err == nil {
+		t.Error("image out of range: want error")
+	}
+	if _, err := AddressingFigures(&Analysis{}, 0, 0, "x"); err == nil {
+		t.Error("no memory: want error")
+	}
+	// Outside a notebook the default option is drawn once, errors pass through.
+	var drawn []int
+	err = Dropdown([]string{"a", "b", "c"}, 2, func(i int) (*plots.Figure, error) {
+		drawn = append(drawn, i)
+		return figs[0], nil
+	})
+	if err != nil || len(drawn) != 1 || drawn[0] != 2 {
+		t.Errorf("Dropdown drew %v, err %v; want [2]", drawn, err)
+	}
+	if err := Dropdown(nil, 0, nil); err == nil {
+		t.Error("Dropdown without options: want error")
+	}
+	if List([]int{0, 1, 4}) != "[0,1,4]" {
+		t.Error("List")
 	}
 }
