@@ -6,8 +6,8 @@
 # Stages (each timed; all run even when one fails, the exit status says whether any did):
 #   1. install   .ci/install.sh: Debian's Jupyter + Chromium, GoNB kernel, modules
 #   2. gofmt     fails if `gofmt -l` lists files
-#   3. vet       go vet ./...
-#   4. test      GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
+#   3. vet       go vet ./... (and the Docker image's .ci/pjrt-install module)
+#   4. simd/test GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
 #   5. notebooks every notebooks/*.ipynb executed headless (CMEMAE_BUDGET=quick) into
 #                notebooks/executed/ (gitignored) with jupyter nbconvert; results in a
 #                fresh ${CMEMAE_CI_DIR}/results, so the notebooks train
@@ -114,7 +114,11 @@ stage install bash .ci/install.sh || {
   exit 1
 }
 stage gofmt check_gofmt
-stage vet go vet ./...
+vet_all() {
+  go vet ./... && (cd .ci/pjrt-install && go vet ./...)
+}
+
+stage vet vet_all
 stage simd pick_goexperiment
 stage test go test -count=1 -timeout 45m ./...
 stage notebooks run_notebooks
