@@ -336,3 +336,15 @@ func TestEpochSeriesAndPivot(t *testing.T) {
 	}
 	mustPNG(t)(PivotHeatmap(p, HeatmapChart{Title: "max AUROC", Annotate: true}))
 }
+
+func TestResultsRows(t *testing.T) {
+	tab := results.Table{Rows: []results.Row{
+		{Experiment: "e", Params: "default", Seed: 1, Target: "1-7", Condition: 7, Epoch: 3, TrainLoss: 0.5, AUROC: 0.91234, MeanErrNormal: 0.1, MeanErrAnomalous: 0.2, SelectionAccuracy: math.NaN()},
+		{Experiment: "e", Params: "default", Seed: 1, Target: "1-7", Condition: 1, Epoch: 3},
+	}}
+	header, rows := ResultsRows(tab, 1)
+	want := []string{"e", "default", "1", "1-7", "7", "3", "0.5000", "0.9123", "0.1000", "0.2000", "–"}
+	if len(header) != 11 || len(rows) != 1 || !slices.Equal(rows[0], want) {
+		t.Errorf("ResultsRows = %v %v, want one row %v", header, rows, want)
+	}
+}

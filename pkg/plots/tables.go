@@ -80,3 +80,28 @@ func ShowPivot(caption, corner string, p results.Pivot, format string, meanRow b
 	header[0] = corner
 	ShowTable(caption, header, rows)
 }
+
+// ResultsRows formats the rows of a results table (at most limit rows when
+// limit > 0) under the metrics.csv column names.
+func ResultsRows(t results.Table, limit int) (header []string, rows [][]string) {
+	header = []string{"experiment", "params", "seed", "target", "condition", "epoch", "train_loss", "auroc", "mean_err_normal", "mean_err_anomalous", "selection_accuracy"}
+	for i, r := range t.Rows {
+		if limit > 0 && i >= limit {
+			break
+		}
+		rows = append(rows, []string{r.Experiment, r.Params, strconv.FormatInt(r.Seed, 10), r.Target, strconv.Itoa(r.Condition), strconv.Itoa(r.Epoch),
+			FormatFloat("%.4f", r.TrainLoss), FormatFloat("%.4f", r.AUROC), FormatFloat("%.4f", r.MeanErrNormal),
+			FormatFloat("%.4f", r.MeanErrAnomalous), FormatFloat("%.3f", r.SelectionAccuracy)})
+	}
+	return header, rows
+}
+
+// ShowResults shows the rows of a results table as an HTML table (at most limit
+// rows when limit > 0).
+func ShowResults(caption string, t results.Table, limit int) {
+	header, rows := ResultsRows(t, limit)
+	if limit > 0 && t.Len() > limit {
+		caption = fmt.Sprintf("%s (first %d of %d rows)", caption, limit, t.Len())
+	}
+	ShowTable(caption, header, rows)
+}
