@@ -34,12 +34,25 @@ func BenchmarkLayers(b *testing.B) {
 		{"convT16x7s2", true, 7, 16, ConvSpec{16, 32, 3, 2, 1, 1}},
 		{"convT32x14s2", true, 14, 32, ConvSpec{32, 1, 3, 2, 1, 1}},
 		{"conv64x16s2", false, 16, 64, ConvSpec{64, 128, 3, 2, 1, 0}},
+		{"conv3x32s2", false, 32, 3, ConvSpec{3, 64, 3, 2, 1, 0}},
+		{"convT64x16s2", true, 16, 64, ConvSpec{64, 3, 3, 2, 1, 1}},
 		{"convT128x8s2", true, 8, 128, ConvSpec{128, 64, 3, 2, 1, 1}},
 	}
 	backend := gobackend.GetBackend()
 	for _, c := range cases {
-		for _, f := range []Formulation{Im2Col} {
-			b.Run(fmt.Sprintf("%s/%s", c.name, f), func(b *testing.B) {
+		for _, f := range []Formulation{Im2Col, Im2Col + 100} {
+			name := f.String()
+			sub := subPixelForce
+			if f == Im2Col {
+				name = "im2col-subpixel"
+			}
+			if f == Im2Col+100 {
+				f, sub, name = Im2Col, subPixelOff, "im2col-phases"
+			}
+			b.Run(fmt.Sprintf("%s/%s", c.name, name), func(b *testing.B) {
+				prevSub := subPixel
+				subPixel = sub
+				defer func() { subPixel = prevSub }()
 				x := tensors.FromFlatDataAndDimensions(make([]float32, 64*c.h*c.h*c.cin), 64, c.h, c.h, c.cin)
 				k := tensors.FromFlatDataAndDimensions(make([]float32, 9*c.spec.In*c.spec.Out), 3, 3, c.spec.In, c.spec.Out)
 				bias := tensors.FromFlatDataAndDimensions(make([]float32, c.spec.Out), c.spec.Out)

@@ -68,6 +68,10 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
 	default:
 		B, H, W := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
+		if useConvSubPixel(cin) && stride > 1 && kh == kw && kh > stride && H == W {
+			y = convSubPixel(x, kernel, stride, padding)
+			break
+		}
 		xp := padSpatial(x, padding, padding, padding, padding)
 		Hp, Wp := H+2*padding, W+2*padding
 		Ho, Wo := (Hp-kh)/stride+1, (Wp-kw)/stride+1

@@ -55,6 +55,8 @@ func ConvTranspose2DWith(x, kernel, bias *Node, stride, padding, outputPadding i
 	var y *Node
 	if f == Native && padding <= k-1 {
 		y = convTransposeNative(x, kernel, stride, padding, outputPadding)
+	} else if useConvTransposeSubPixel(cin, cout) {
+		y = convTransposeSubPixel(x, kernel, stride, padding, outputPadding)
 	} else {
 		y = convTransposePhases(x, kernel, stride, padding, outputPadding)
 	}

@@ -94,6 +94,26 @@ func refConvT(x nhwc, kern []float32, k, cout, s, p, op int, bias []float32) nhw
 	return out
 }
 
+// variants are the formulations under test: Native, Im2Col with the sub-pixel
+// forms, and Im2Col with strided slices / stride phases.
+var variants = []struct {
+	name     string
+	f        Formulation
+	subPixel int
+}{{"native", Native, subPixelOff}, {"im2col-subpixel", Im2Col, subPixelForce}, {"im2col-phases", Im2Col, subPixelOff}}
+
+// withVariant sets the variant for the duration of fn.
+func withVariant(v struct {
+	name     string
+	f        Formulation
+	subPixel int
+}, fn func(f Formulation)) {
+	prev := subPixel
+	subPixel = v.subPixel
+	defer func() { subPixel = prev }()
+	fn(v.f)
+}
+
 func runConv(t *testing.T, transposed bool, f Formulation, x nhwc, kern []float32, k, cout, s, p, op int, bias []float32) []float32 {
 	t.Helper()
 	backend := gobackend.GetBackend()
@@ -175,9 +195,11 @@ func TestConvTransposeHandComputed(t *testing.T) {
 			3, 3, 4, 4, 4}},
 	}
 	for _, c := range cases {
-		for _, f := range []Formulation{Im2Col, Native} {
-			got := runConv(t, true, f, x, ones, 3, 1, c.s, c.p, c.op, zero)
-			assertClose(t, fmt.Sprintf("s=%d p=%d op=%d %s", c.s, c.p, c.op, f), got, c.want, 1e-6)
+		for _, v := range variants {
+			withVariant(v, func(f Formulation) {
+				got := runConv(t, true, f, x, ones, 3, 1, c.s, c.p, c.op, zero)
+				assertClose(t, fmt.Sprintf("s=%d p=%d op=%d %s", c.s, c.p, c.op, v.name), got, c.want, 1e-6)
+			})
 		}
 	}
 }
@@ -198,9 +220,11 @@ func TestConvTransposeReference(t *testing.T) {
 					kern := randT(r, k, k, 3, 4)
 					bias := randT(r, 4)
 					want := refConvT(x, kern, k, 4, s, p, op, bias)
-					for _, f := range []Formulation{Im2Col, Native} {
-						got := runConv(t, true, f, x, kern, k, 4, s, p, op, bias)
-						assertClose(t, fmt.Sprintf("k=%d s=%d p=%d op=%d %s", k, s, p, op, f), got, want.d, 1e-5)
+					for _, v := range variants {
+						withVariant(v, func(f Formulation) {
+							got := runConv(t, true, f, x, kern, k, 4, s, p, op, bias)
+							assertClose(t, fmt.Sprintf("k=%d s=%d p=%d op=%d %s", k, s, p, op, v.name), got, want.d, 1e-5)
+						})
 					}
 				}
 			}
@@ -222,9 +246,11 @@ func TestConvReference(t *testing.T) {
 					kern := randT(r, k, k, 3, 5)
 					bias := randT(r, 5)
 					want := refConv(x, kern, k, 5, s, p, bias)
-					for _, f := range []Formulation{Im2Col, Native} {
-						got := runConv(t, false, f, x, kern, k, 5, s, p, 0, bias)
-						assertClose(t, fmt.Sprintf("k=%d s=%d p=%d hw=%d %s", k, s, p, hw, f), got, want.d, 1e-5)
+					for _, v := range variants {
+						withVariant(v, func(f Formulation) {
+							got := runConv(t, false, f, x, kern, k, 5, s, p, 0, bias)
+							assertClose(t, fmt.Sprintf("k=%d s=%d p=%d hw=%d %s", k, s, p, hw, v.name), got, want.d, 1e-5)
+						})
 					}
 				}
 			}
@@ -245,8 +271,11 @@ func TestFormulationGradientsAgree(t *testing.T) {
 	kern := tensors.FromFlatDataAndDimensions(randT(r, 3, 3, 3, 4), 3, 3, 3, 4)
 	bias := tensors.FromFlatDataAndDimensions(randT(r, 4), 4)
 	for _, transposed := range []bool{false, true} {
-		var results [2][]*tensors.Tensor
-		for fi, f := range []Formulation{Im2Col, Native} {
+		var results [3][]*tensors.Tensor
+		for fi, v := range variants {
+			prev := subPixel
+			subPixel = v.subPixel
+			f := v.f
 			res, err := graph.CallOnceN(backend, func(xn, kn, bn *graph.Node) []*graph.Node {
 				var y *graph.Node
 				if transposed {
@@ -258,14 +287,17 @@ func TestFormulationGradientsAgree(t *testing.T) {
 				loss := graph.ReduceAllSum(graph.Mul(graph.Square(y), w))
 				return graph.Gradient(loss, xn, kn, bn)
 			}, x, kern, bias)
+			subPixel = prev
 			if err != nil {
 				t.Fatal(err)
 			}
 			results[fi] = res
 		}
-		for i := range 3 {
-			assertClose(t, fmt.Sprintf("transposed=%v grad %d", transposed, i),
-				tensors.MustCopyFlatData[float32](results[0][i]), tensors.MustCopyFlatData[float32](results[1][i]), 1e-4)
+		for vi := 1; vi < len(variants); vi++ {
+			for i := range 3 {
+				assertClose(t, fmt.Sprintf("transposed=%v grad %d %s vs native", transposed, i, variants[vi].name),
+					tensors.MustCopyFlatData[float32](results[vi][i]), tensors.MustCopyFlatData[float32](results[0][i]), 1e-4)
+			}
 		}
 	}
 }
