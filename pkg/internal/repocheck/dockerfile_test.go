@@ -2,6 +2,7 @@ package repocheck
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -52,8 +53,54 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile ARG %s=%q differs from the default in .ci/install-gonb.sh (want %q there)", arg, df.GlobalArgs[arg], want)
 		}
 	}
+	checkPJRTVersions(t, root, df)
 	final := df.Final()
 	t.Logf("%d stages; final stage %q FROM %s with %d instructions", len(df.Stages), final.Name, final.Image, len(final.Instructions))
+}
+
+// checkPJRTVersions checks the image's XLA pieces agree with go-xla as the project uses
+// it: the pjrt-install module pins the same go-xla version as go.mod, the CPU plugin is
+// go-xla's DefaultCPUVersion, and the CUDA base image's major version is the plugin's.
+func checkPJRTVersions(t *testing.T, root string, df *Dockerfile) {
+	t.Helper()
+	goXLA := regexp.MustCompile(`github\.com/gomlx/go-xla (v\S+)`)
+	var versions []string
+	for _, f := range []string{"go.mod", filepath.Join(".ci", "pjrt-install", "go.mod")} {
+		content, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := goXLA.FindSubmatch(content)
+		if m == nil {
+			t.Fatalf("%s does not require github.com/gomlx/go-xla", f)
+		}
+		versions = append(versions, string(m[1]))
+	}
+	if versions[0] != versions[1] {
+		t.Errorf("go-xla %s in go.mod but %s in .ci/pjrt-install/go.mod", versions[0], versions[1])
+	}
+	// go-xla's DefaultCPUVersion, from the module cache.
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/gomlx/go-xla").Output()
+	if err != nil {
+		t.Logf("go-xla not in the module cache (%v): CPU plugin version not compared", err)
+	} else {
+		utils, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "internal", "utils", "utils.go"))
+		m := regexp.MustCompile(`DefaultCPUVersion = "(v[^"]+)"`).FindSubmatch(utils)
+		switch {
+		case err != nil || m == nil:
+			t.Logf("DefaultCPUVersion not found in go-xla (%v): CPU plugin version not compared", err)
+		case df.GlobalArgs["PJRT_CPU_VERSION"] != string(m[1]):
+			t.Errorf("PJRT_CPU_VERSION=%s, but go-xla %s was tested with %s", df.GlobalArgs["PJRT_CPU_VERSION"], versions[0], m[1])
+		}
+	}
+	plugin := df.GlobalArgs["PJRT_CUDA_PLUGIN"] // "cuda13"
+	cudaMajor := regexp.MustCompile(`^nvidia/cuda:(\d+)\.`).FindStringSubmatch(df.GlobalArgs["CUDA_IMAGE"])
+	if cudaMajor == nil || "cuda"+cudaMajor[1] != plugin {
+		t.Errorf("CUDA_IMAGE=%s does not match PJRT_CUDA_PLUGIN=%s", df.GlobalArgs["CUDA_IMAGE"], plugin)
+	}
+	if !strings.Contains(df.GlobalArgs["CUDA_IMAGE"], "cudnn") || !strings.Contains(df.GlobalArgs["CUDA_IMAGE"], "runtime") {
+		t.Errorf("CUDA_IMAGE=%s is not a cuDNN runtime image", df.GlobalArgs["CUDA_IMAGE"])
+	}
 }
 
 // compareVersions compares dotted decimal versions ("1.26.8" vs "1.26.5").
