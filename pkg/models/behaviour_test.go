@@ -250,9 +250,31 @@ func TestSetMemoriesChangesSize(t *testing.T) {
 	for i := range items {
 		items[i] = float32(i)
 	}
+	// Adam state of the memory exists after a training step; changing N must not break training.
+	opt := optimizer.Adam().Done()
+	step := model.MustNewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		scope.Store().SetTraining(x.Graph(), true)
+		out := m.Forward(scope, x, nil, CondNone)
+		opt.UpdateGraph(scope, x.Graph(), out.Loss)
+		return out.Loss
+	})
+	step.MustCall1(testImages(2))
 	if err := m.SetMemories(store, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(items, 3, 8)}); err != nil {
 		t.Fatal(err)
 	}
+	if got := memoriesFlat(t, m, store)[0]; maxAbsDiff(got, items) != 0 {
+		t.Errorf("Memories after SetMemories = %v", got)
+	}
+	step2 := model.MustNewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		scope.Store().SetTraining(x.Graph(), true)
+		out := m.Forward(scope, x, nil, CondNone)
+		opt.UpdateGraph(scope, x.Graph(), out.Loss)
+		return out.Loss
+	})
+	if _, err := step2.Call(testImages(2)); err != nil {
+		t.Fatalf("training after SetMemories changed N: %v", err)
+	}
+	items = tensors.MustCopyFlatData[float32](store.GetVariable(DefaultMemoryPath).MustValue())
 	if m.Config().MemorySize != 3 {
 		t.Errorf("MemorySize %d after SetMemories, want 3", m.Config().MemorySize)
 	}

@@ -70,7 +70,8 @@ func (m *Model) Memories(store *model.Store) ([]*tensors.Tensor, error) {
 // SetMemories replaces the memory items with mems (one [N, C] tensor per
 // condition, all the same N). N and the number of conditions may change: the
 // model's Config follows (MemorySize = N, NumConditions = len(mems)); graphs built
-// before must be rebuilt (and optimizer state for the memory reset).
+// before must be rebuilt. Optimizer state of the memory whose shape no longer fits
+// (variables named <path>_*, like Adam's /adam/memory/items_1st_moment) is deleted.
 func (m *Model) SetMemories(store *model.Store, mems []*tensors.Tensor) error {
 	if !m.HasMemory() {
 		return fmt.Errorf("models: a %q model has no memory", m.cfg.Kind)
@@ -108,6 +109,20 @@ func (m *Model) SetMemories(store *model.Store, mems []*tensors.Tensor) error {
 	}
 	if _, err := store.CreateVariable(path, tensors.FromFlatDataAndDimensions(data, len(mems), n, c)); err != nil {
 		return fmt.Errorf("models: setting memory %s: %w", path, err)
+	}
+	// Optimizer state of the memory (e.g. Adam's <opt>/memory/items_1st_moment)
+	// with the old shape would make the next training graph fail: drop it.
+	newShape := shapes.Make(dtypes.Float32, len(mems), n, c)
+	var stale []string
+	for v := range store.IterVariables() {
+		if v.Path() != path && strings.Contains(v.Path(), path+"_") && !v.Shape().Equal(newShape) {
+			stale = append(stale, v.Path())
+		}
+	}
+	for _, p := range stale {
+		if err := store.DeleteVariable(p); err != nil {
+			return fmt.Errorf("models: dropping stale optimizer state %s: %w", p, err)
+		}
 	}
 	m.cfg.MemorySize = n
 	m.cfg.NumConditions = len(mems)
