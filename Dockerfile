@@ -108,7 +108,8 @@ COPY --chown=${NB_USER}:${NB_USER} go.mod go.sum ./
 COPY --chown=${NB_USER}:${NB_USER} .ci/install-gonb.sh .ci/install-gonb.sh
 RUN go mod download \
  && GOIMPORTS_VERSION="${GOIMPORTS_VERSION}" GOPLS_VERSION="${GOPLS_VERSION}" \
-    GONB_BIN_DIR="/home/${NB_USER}/go/bin" bash .ci/install-gonb.sh \
+    GONB_BIN_DIR="/home/${NB_USER}/go/bin" GONB_GO_WORK="/home/${NB_USER}/cmemae" \
+    bash .ci/install-gonb.sh \
  && jupyter kernelspec list
 
 # The project: go.mod and notebooks/ in one directory, so each notebook's first cell

@@ -18,6 +18,9 @@
 #   GOIMPORTS_VERSION  default v0.44.0
 #   GOPLS_VERSION      default v0.23.0 (v0.24 needs Go 1.27)
 #   GONB_RAW_ERROR     1 to register the kernel with --raw_error
+#   GONB_GO_WORK       a directory (the project) that every new notebook's go.work
+#                      uses from the start (gonb --go_work); the Docker image sets it so
+#                      notebooks created in JupyterLab import pkg/ without a set-up cell
 #   JUPYTER_DATA_DIR   Jupyter data dir where the kernelspec is written
 #   PROJECT_DIR        the project module (default: the parent of this script's dir)
 set -euo pipefail
@@ -83,6 +86,9 @@ fi
 install_args=(--install)
 if [[ "${GONB_RAW_ERROR:-0}" == "1" ]]; then
   install_args+=(--raw_error)
+fi
+if [[ -n "${GONB_GO_WORK:-}" ]]; then
+  install_args+=("--go_work=${GONB_GO_WORK}")
 fi
 log "registering the GoNB kernel (JUPYTER_DATA_DIR=${JUPYTER_DATA_DIR:-default}) with ${install_args[*]}"
 "${GONB_BIN_DIR}/gonb" "${install_args[@]}" 2>&1 | sed 's/^/[gonb] /' >&2

@@ -335,9 +335,12 @@ func checkFinalStage(final *Stage, repoRoot string) []string {
 		case "entrypoint":
 			entrypoint = slices.ContainsFunc(ins.Args, func(a string) bool { return strings.Contains(a, "entrypoint") })
 		case "run":
-			if strings.Contains(strings.Join(ins.Args, " "), ".ci/install-gonb.sh") {
+			if text := strings.Join(ins.Args, " "); strings.Contains(text, ".ci/install-gonb.sh") {
 				if !gonbScriptCopied {
 					add("line %d: runs .ci/install-gonb.sh before copying it", ins.Line)
+				}
+				if !regexp.MustCompile(`\bGONB_GO_WORK="?` + regexp.QuoteMeta(ProjectDir) + `"?(\s|$)`).MatchString(text) {
+					add("line %d: the GoNB kernel is not registered with GONB_GO_WORK=%s (go.work of new notebooks)", ins.Line, ProjectDir)
 				}
 				gonbInstalled = true
 			}

@@ -135,7 +135,7 @@ USER cmemae
 WORKDIR /home/cmemae/cmemae
 COPY --chown=cmemae go.mod go.sum ./
 COPY .ci/install-gonb.sh .ci/
-RUN bash .ci/install-gonb.sh
+RUN GONB_GO_WORK=/home/cmemae/cmemae bash .ci/install-gonb.sh
 COPY notebooks/ notebooks/
 COPY . .
 VOLUME ["/home/cmemae/cmemae/results", "/data"]
@@ -214,7 +214,8 @@ func TestCheckDockerfileBad(t *testing.T) {
 		{"bad --from", "--from=go /usr", "--from=builder /usr", "", "not a stage"},
 		{"no expose", "EXPOSE 8888\n", "EXPOSE 9999\n", "", "does not EXPOSE 8888"},
 		{"no healthcheck", "HEALTHCHECK CMD curl -fsS http://127.0.0.1:8888/api || exit 1\n", "", "", "no HEALTHCHECK"},
-		{"no gonb script", "RUN bash .ci/install-gonb.sh\n", "RUN go install github.com/janpfeifer/gonb@v0.11.4\n", "", "does not run .ci/install-gonb.sh"},
+		{"kernel without go.work", "GONB_GO_WORK=/home/cmemae/cmemae bash", "bash", "", "not registered with GONB_GO_WORK"},
+		{"no gonb script", "RUN GONB_GO_WORK=/home/cmemae/cmemae bash .ci/install-gonb.sh\n", "RUN go install github.com/janpfeifer/gonb@v0.11.4\n", "", "does not run .ci/install-gonb.sh"},
 		{"notebooks elsewhere", "COPY notebooks/ notebooks/\nCOPY . .\n", "COPY notebooks/ /opt/notebooks/\n", "", "is not next to go.mod"},
 		{"no volume", `VOLUME ["/home/cmemae/cmemae/results", "/data"]`, `VOLUME /data`, "", "no VOLUME /home/cmemae/cmemae/results"},
 		{"apt unpinned", "RUN useradd -m cmemae", "RUN apt-get install -y curl && useradd -m cmemae", "", "without a dated archive snapshot"},
