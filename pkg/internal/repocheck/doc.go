@@ -7,8 +7,8 @@
 //     [CheckDockerfile]: it is multi-stage, its final stage runs as a non-root USER,
 //     every version is pinned (no "@latest", no ":latest" or untagged images, every
 //     ARG has a default, go install/run at vX.Y.Z, pip packages with ==, apt-get
-//     install only in stages that read a dated archive snapshot), every COPY/ADD source from the build
-//     context exists in the repository, GoNB is installed through .ci/install-gonb.sh
+//     install only in stages that read a dated archive snapshot), every COPY/ADD
+//     source from the build context exists in the repository, GoNB is installed through .ci/install-gonb.sh
 //     (the same script CI runs) with the kernel's go.work using the project
 //     (GONB_GO_WORK), the project (go.mod + notebooks/) is copied into one
 //     directory so the notebooks' go.work set-up finds it, port 8888 is exposed and a
