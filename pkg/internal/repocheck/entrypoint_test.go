@@ -54,7 +54,6 @@ func TestDockerEntrypoint(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(bash, script, "sh", "-c", `echo "$GOMLX_BACKEND $CMEMAE_BUDGET"`)
-			cmd.Stderr = os.Stderr
 			cmd.Env = append([]string{"PATH=" + c.path, "HOME=" + t.TempDir()}, c.env...)
 			out, err := cmd.Output()
 			if err != nil {
