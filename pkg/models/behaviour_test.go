@@ -184,9 +184,9 @@ func TestSelfSelection(t *testing.T) {
 	}
 }
 
-// TestRecallSelectionIsLowestError: with metric recon (C-MemAE, cond-AE, multi-AE)
+// TestReconSelectionIsLowestError: with metric recon (C-MemAE, cond-AE, multi-AE)
 // the chosen unit is the one whose known-condition reconstruction error is lowest.
-func TestRecallSelectionIsLowestError(t *testing.T) {
+func TestReconSelectionIsLowestError(t *testing.T) {
 	backend := testBackend(t)
 	for _, kind := range []string{KindMemAE, KindCondAE, KindMultiAE} {
 		cfg := DefaultConfig("mnist-flat", kind)
