@@ -16,7 +16,9 @@
 #                screenshots in notebooks/executed/
 #
 # Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
-# CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 1800).
+# CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 600: quick-budget cells take a few
+# minutes at most, and a hung cell must not eat the CI budget); CMEMAE_NOTEBOOK_WALL
+# (seconds per notebook, default 1500).
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +30,8 @@ export GOMLX_BACKEND=go
 export CMEMAE_BUDGET=quick
 EXECUTED="${REPO}/notebooks/executed"
 JUPYTER="$(command -v /usr/bin/jupyter || command -v jupyter || true)"
-NOTEBOOK_TIMEOUT="${CMEMAE_NOTEBOOK_TIMEOUT:-1800}"
+NOTEBOOK_TIMEOUT="${CMEMAE_NOTEBOOK_TIMEOUT:-600}"
+NOTEBOOK_WALL="${CMEMAE_NOTEBOOK_WALL:-1500}"
 # Fresh results for the notebooks, so they really train (they load results they find).
 NOTEBOOK_RESULTS="${CMEMAE_CI_DIR}/results"
 
@@ -93,7 +96,9 @@ run_notebooks() {
   for nb in "${notebooks[@]}"; do
     start=$(date +%s)
     echo "--- executing ${nb} (CMEMAE_BUDGET=${CMEMAE_BUDGET})"
-    CMEMAE_RESULTS_DIR="${NOTEBOOK_RESULTS}" "${JUPYTER}" nbconvert --to notebook --execute \
+    # timeout(1) signals the whole process group: nbconvert, the kernel, the cell binary.
+    CMEMAE_RESULTS_DIR="${NOTEBOOK_RESULTS}" timeout --kill-after=30 "${NOTEBOOK_WALL}" \
+      "${JUPYTER}" nbconvert --to notebook --execute \
       --ExecutePreprocessor.timeout="${NOTEBOOK_TIMEOUT}" \
       --ExecutePreprocessor.kernel_name=gonb \
       --output-dir "${EXECUTED}" "${nb}" \
