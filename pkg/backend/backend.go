@@ -16,6 +16,15 @@ const EnvVar = compute.ConfigEnvVar
 // GoName is the name of the pure-Go backend.
 const GoName = gobackend.BackendName
 
+// GoConfig is the configuration New uses whenever the plain pure-Go backend
+// ("go") is asked for or fallen back to: operations are scheduled one after
+// the other, each still using every core inside its kernels. The default
+// scheduling of compute v0.1.2 runs independent operations in parallel, which
+// can deadlock its worker pool (nested Saturate calls from large matrix
+// multiplications, seen with the multi-ae baseline) and is slower for the
+// thesis's small models. Any other "go:…" configuration is used as given.
+const GoConfig = GoName + ":ops_sequential"
+
 // xlaProbe is set by xla.go when the binary includes the XLA backend (cgo
 // builds without the "noxla" tag). It returns the configuration to use
 // (e.g. "xla:cuda") if a PJRT plugin is installed or could be installed, or
@@ -33,6 +42,9 @@ func New(name string) (b compute.Backend, notice string, err error) {
 		if env, ok := os.LookupEnv(EnvVar); ok && strings.TrimSpace(env) != "" {
 			name, source = strings.TrimSpace(env), "$"+EnvVar
 		}
+	}
+	if name == GoName {
+		name = GoConfig
 	}
 	if name != "" {
 		b, err = newWithConfig(name)
@@ -55,7 +67,7 @@ func New(name string) (b compute.Backend, notice string, err error) {
 			reason = fmt.Sprintf("XLA backend %q failed: %v", config, err)
 		}
 	}
-	b, err = newWithConfig(GoName)
+	b, err = newWithConfig(GoConfig)
 	if err != nil {
 		return nil, "", fmt.Errorf("backend: pure-Go backend: %w", err)
 	}

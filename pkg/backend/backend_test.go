@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -56,3 +57,45 @@ func TestNewAutomaticOffline(t *testing.T) {
 }
 
 func isGo(name string) bool { return strings.HasPrefix(strings.ToLower(name), "go") }
+
+// opsExecutionType reads the Go backend's scheduling mode (an exported field
+// of an internal type) by reflection; 2 is OpsExecutionSequential in
+// compute v0.1.2.
+func opsExecutionType(t *testing.T, b any) int64 {
+	t.Helper()
+	v := reflect.ValueOf(b)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	f := v.FieldByName("OpsExecutionType")
+	if !f.IsValid() {
+		t.Fatalf("%T has no OpsExecutionType field (compute version changed?)", b)
+	}
+	return f.Int()
+}
+
+// TestGoBackendIsSequential checks that the plain "go" name, from any
+// source, gets the sequential scheduling that avoids compute v0.1.2's
+// worker-pool deadlock, while an explicit "go:…" configuration is kept.
+func TestGoBackendIsSequential(t *testing.T) {
+	const sequential = 2
+	for _, tc := range []struct {
+		name, env string
+		want      bool
+	}{
+		{"go", "", true},
+		{"", "go", true},
+		{"go:ops_parallel", "", false},
+	} {
+		t.Setenv(EnvVar, tc.env)
+		b, _, err := New(tc.name)
+		if err != nil {
+			t.Fatalf("New(%q) with %s=%q: %v", tc.name, EnvVar, tc.env, err)
+		}
+		got := opsExecutionType(t, b) == sequential
+		b.Finalize()
+		if got != tc.want {
+			t.Errorf("New(%q) with %s=%q: sequential = %v, want %v", tc.name, EnvVar, tc.env, got, tc.want)
+		}
+	}
+}

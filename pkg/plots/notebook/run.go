@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -53,15 +52,6 @@ func Available(name string) bool {
 	return err == nil
 }
 
-// GoBackendConfig is the pure-Go backend configuration the notebooks use when
-// GOMLX_BACKEND is "go" or unset without XLA: operations are scheduled
-// sequentially (each matrix multiplication still uses every core). The default
-// of compute v0.1.2 runs independent operations in parallel, which can deadlock
-// in its worker pool (nested Saturate calls, seen with the multi-ae models of
-// 02_conditional); sequential scheduling is also faster for these small models.
-// Any other GOMLX_BACKEND value is used as given.
-const GoBackendConfig = "go:ops_sequential"
-
 // Runner trains or loads experiments for a notebook.
 type Runner struct {
 	// Budget is Quick or Full.
@@ -81,20 +71,9 @@ type Runner struct {
 // NewRunner returns a Runner for the budget, on the backend chosen by
 // GOMLX_BACKEND (XLA when usable, else the pure-Go backend).
 func NewRunner(budget string) (*Runner, error) {
-	name := ""
-	if strings.TrimSpace(os.Getenv(backend.EnvVar)) == backend.GoName {
-		name = GoBackendConfig
-	}
-	b, notice, err := backend.New(name)
+	b, notice, err := backend.New("")
 	if err != nil {
 		return nil, fmt.Errorf("notebook: %w", err)
-	}
-	if notice != "" {
-		// Automatic fallback to the Go backend: use the safe configuration.
-		b.Finalize()
-		if b, _, err = backend.New(GoBackendConfig); err != nil {
-			return nil, fmt.Errorf("notebook: %w", err)
-		}
 	}
 	r := &Runner{Budget: budget, Out: os.Stdout, backend: b, data: map[string][2]*data.Dataset{}}
 	if notice != "" {
