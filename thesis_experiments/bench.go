@@ -26,7 +26,6 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/cmemae/cmemae/pkg/backend"
 	"github.com/cmemae/cmemae/pkg/models"
@@ -194,16 +193,8 @@ func benchGo(ctx context.Context, b compute.Backend, name string, o benchOptions
 	if err := m.InitializeVariables(b, store); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	// The training step of package train (see train's loop): Adam with
-	// PyTorch's constants, the model's loss, batch norm in training mode.
-	opt := optimizer.Adam().LearningRate(1e-4).Betas(train.AdamBeta1, train.AdamBeta2).Epsilon(train.AdamEpsilon).WeightDecay(0).Done()
-	trainExec, err := model.NewExec(b, store, func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
-		g := x.Graph()
-		scope.Store().SetTraining(g, true)
-		out := m.Forward(scope, x, cond, models.CondNone)
-		opt.UpdateGraph(scope, g, out.Loss)
-		return out.Loss
-	})
+	// Exactly the training step of package train.
+	trainExec, err := model.NewExec(b, store, train.StepGraph(m, 1e-4, models.CondNone))
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: building the training graph: %w", name, err)
 	}

@@ -32,10 +32,27 @@ const (
 	AdamEpsilon = 1e-8
 )
 
-// newAdam is the optimiser of the thesis: torch.optim.Adam(lr) with its
+// NewAdam is the optimiser of the thesis: torch.optim.Adam(lr) with its
 // default betas and epsilon and no weight decay.
-func newAdam(lr float64) optimizer.Interface {
+func NewAdam(lr float64) optimizer.Interface {
 	return optimizer.Adam().LearningRate(lr).Betas(AdamBeta1, AdamBeta2).Epsilon(AdamEpsilon).WeightDecay(0).Done()
+}
+
+// StepGraph returns the graph function of one training step of m: the
+// forward pass with batch normalisation in training mode, the loss of the
+// spec (MSE + weighted entropy) and an Adam update (NewAdam(lr)) of every
+// trainable variable. It returns the loss. Run trains with it; the bench
+// command measures it. cond is the [B] int32 condition index (the label's
+// index among the targets), used when mode is models.CondKnown.
+func StepGraph(m *models.Model, lr float64, mode models.CondMode) func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
+	opt := NewAdam(lr)
+	return func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
+		g := x.Graph()
+		scope.Store().SetTraining(g, true)
+		out := m.Forward(scope, x, cond, mode)
+		opt.UpdateGraph(scope, g, out.Loss)
+		return out.Loss
+	}
 }
 
 // runner holds the state of one Run.
@@ -224,15 +241,7 @@ func (r *runner) buildExecs() (err error) {
 	}()
 	m := r.model
 	if !r.frozen {
-		opt := newAdam(r.s.lr)
-		mode := r.trainMode()
-		r.trainExec, err = model.NewExec(r.backend, r.store, func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
-			g := x.Graph()
-			scope.Store().SetTraining(g, true)
-			out := m.Forward(scope, x, cond, mode)
-			opt.UpdateGraph(scope, g, out.Loss)
-			return out.Loss
-		})
+		r.trainExec, err = model.NewExec(r.backend, r.store, StepGraph(m, r.s.lr, r.trainMode()))
 		if err != nil {
 			return fmt.Errorf("train: building the training graph: %w", err)
 		}

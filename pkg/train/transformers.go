@@ -12,38 +12,39 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/models"
 )
 
 // Names of the few-shot memory initialisations (model.model_transformers),
-// spec section 6.
+// spec section 6. They are defined in package config, which validates
+// configurations before anything runs; the behaviour of each is implemented
+// here:
+//
+//   - transfer keeps everything loaded from from_checkpoint (transfer
+//     learning); it only checks that a checkpoint was given.
+//   - delete_memory re-initialises the memory (uniform in ±1/√C), keeping the
+//     number of memories and their size N.
+//   - copy_samples makes the k encoded training samples the memory (N = k).
+//   - copy_best_fitting takes, for each of the k encoded training samples, the
+//     item with the highest pre-softmax similarity across all (conditional)
+//     memories; those k items become one memory (N = k).
+//   - conditional_to_deleted replaces the (conditional) memories by one fresh
+//     memory of the same size N.
+//   - freeze makes the run change no weights: every epoch only evaluates.
 const (
-	// TransformTransfer keeps everything loaded from experiment.from_checkpoint
-	// (transfer learning); it only checks that a checkpoint was given.
-	TransformTransfer = "transfer"
-	// TransformDeleteMemory re-initialises the memory (uniform in ±1/√C), keeping
-	// the number of memories and their size N.
-	TransformDeleteMemory = "delete_memory"
-	// TransformCopySamples makes the k encoded training samples the memory (N = k).
-	TransformCopySamples = "copy_samples"
-	// TransformCopyBestFitting takes, for each of the k encoded training
-	// samples, the item with the highest pre-softmax similarity across all
-	// (conditional) memories; those k items become one memory (N = k).
-	TransformCopyBestFitting = "copy_best_fitting"
-	// TransformConditionalToDeleted replaces the (conditional) memories by one
-	// fresh memory of the same size N.
-	TransformConditionalToDeleted = "conditional_to_deleted"
-	// TransformFreeze makes the run change no weights: every epoch only evaluates.
-	TransformFreeze = "freeze"
+	TransformTransfer             = config.TransformTransfer
+	TransformDeleteMemory         = config.TransformDeleteMemory
+	TransformCopySamples          = config.TransformCopySamples
+	TransformCopyBestFitting      = config.TransformCopyBestFitting
+	TransformConditionalToDeleted = config.TransformConditionalToDeleted
+	TransformFreeze               = config.TransformFreeze
 )
 
 // Transformers lists the valid model.model_transformers names, in the order
 // of the thesis's few-shot figure.
-var Transformers = []string{
-	TransformTransfer, TransformDeleteMemory, TransformCopySamples,
-	TransformCopyBestFitting, TransformConditionalToDeleted, TransformFreeze,
-}
+var Transformers = config.Transformers
 
 // ValidateTransformers checks names against Transformers; the error of an
 // unknown name lists the valid ones.

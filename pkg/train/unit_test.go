@@ -43,7 +43,7 @@ func TestAdamMatchesPyTorch(t *testing.T) {
 	if _, err := store.CreateVariable("/x", tensors.FromValue([]float32{1})); err != nil {
 		t.Fatal(err)
 	}
-	opt := newAdam(0.1)
+	opt := NewAdam(0.1)
 	exec, err := model.NewExec(b, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 		x := scope.Store().GetVariable("/x").NodeValue(g)
 		loss := graph.ReduceAllSum(graph.Square(x))
