@@ -22,19 +22,70 @@ const (
 // mean and biased batch variance and updates the running statistics with momentum
 // 0.1 using the unbiased variance. Otherwise it normalises with the running statistics.
 func BatchNorm2D(scope *model.Scope, x *Node) *Node {
+	return batchNorm2D(scope, x, false)
+}
+
+// BatchNorm2DLeakyReLU is LeakyReLU(BatchNorm2D(scope, x)) (the thesis's block
+// after every convolution but the last). With the Fast formulation it is one fused
+// operation with a closed-form gradient; otherwise the two layers in sequence.
+func BatchNorm2DLeakyReLU(scope *model.Scope, x *Node) *Node {
+	return batchNorm2D(scope, x, true)
+}
+
+func batchNorm2D(scope *model.Scope, x *Node, leaky bool) *Node {
 	if x.Rank() != 4 {
 		exceptions.Panicf("layers.BatchNorm2D: want x [B,H,W,C], got %s", x.Shape())
 	}
 	g := x.Graph()
 	gamma, beta, runMean, runVar := BatchNorm2DVariables(scope, x.Shape().Dim(3))
 	training := scope.IsTraining(g)
+	if FormulationFor(g) == Fast {
+		y, newMean, newVar := batchNorm2DFast(x, gamma.NodeValue(g), beta.NodeValue(g),
+			runMean.NodeValue(g), runVar.NodeValue(g), training, leaky)
+		if training {
+			runMean.SetNodeValue(newMean)
+			runVar.SetNodeValue(newVar)
+		}
+		return y
+	}
 	y, newMean, newVar := BatchNorm2DWith(x, gamma.NodeValue(g), beta.NodeValue(g),
 		runMean.NodeValue(g), runVar.NodeValue(g), training)
 	if training {
 		runMean.SetNodeValue(newMean)
 		runVar.SetNodeValue(newVar)
 	}
+	if leaky {
+		y = LeakyReLU(y)
+	}
 	return y
+}
+
+// batchNorm2DFast is [BatchNorm2DWith] (+ LeakyReLU when leaky) in the Fast
+// formulation: x flattened to [N, C], per-channel sums as MatMuls with a row of
+// ones, per-channel factors tiled to [N, C] with Concatenates, and in training
+// the custom-VJP [bnLeakyFast].
+func batchNorm2DFast(x, gamma, beta, runningMean, runningVar *Node, training, leaky bool) (y, newMean, newVar *Node) {
+	shape := x.Shape()
+	x2 := Reshape(x, -1, shape.Dim(3))
+	n := x2.Shape().Dim(0)
+	if !training {
+		a := Div(gamma, Sqrt(AddScalar(runningVar, BatchNormEpsilon)))
+		b := Sub(beta, Mul(runningMean, a))
+		y = Add(Mul(x2, rows(a, n)), rows(b, n))
+		if leaky {
+			y = LeakyReLU(y)
+		}
+		return Reshape(y, shape.Dimensions...), runningMean, runningVar
+	}
+	y, mean, variance := bnLeakyFast(x2, gamma, beta, leaky)
+	unbiased := variance
+	if n > 1 {
+		unbiased = MulScalar(variance, float64(n)/float64(n-1))
+	}
+	m := BatchNormMomentum
+	newMean = Add(MulScalar(StopGradient(runningMean), 1-m), MulScalar(mean, m))
+	newVar = Add(MulScalar(StopGradient(runningVar), 1-m), MulScalar(unbiased, m))
+	return Reshape(y, shape.Dimensions...), newMean, newVar
 }
 
 // BatchNorm2DVariables creates (or returns) the variables of [BatchNorm2D] for c channels.

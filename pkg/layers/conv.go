@@ -63,6 +63,8 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 	}
 	var y *Node
 	switch f {
+	case Fast:
+		return addBiasFast(convFast(x, kernel, stride, padding), bias)
 	case Native:
 		y = Convolve(x, kernel).StridePerAxis(stride, stride).
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()

@@ -53,6 +53,9 @@ func ConvTranspose2DWith(x, kernel, bias *Node, stride, padding, outputPadding i
 		f = FormulationFor(x.Graph())
 	}
 	var y *Node
+	if f == Fast {
+		return addBiasFast(convTransposeFast(x, kernel, stride, padding, outputPadding), bias)
+	}
 	if f == Native && padding <= k-1 {
 		y = convTransposeNative(x, kernel, stride, padding, outputPadding)
 	} else if useConvTransposeSubPixel(cin, cout) {
@@ -118,10 +121,15 @@ func flipAxis(x *Node, axis int) *Node {
 // summed, and the s phases are interleaved with Stack + Reshape. Done for the width
 // axis, then the height axis, then cropped to [p, p+Ho).
 func convTransposePhases(x, kernel *Node, s, p, op int) *Node {
+	return convTransposePhasesMM(x, kernel, s, p, op, MatMul)
+}
+
+// convTransposePhasesMM is convTransposePhases with the given matrix product.
+func convTransposePhasesMM(x, kernel *Node, s, p, op int, mm func(a, b *Node) *Node) *Node {
 	B, H, W, cin := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
 	k, cout := kernel.Shape().Dim(0), kernel.Shape().Dim(3)
 	wm := Reshape(TransposeAllDims(kernel, 2, 0, 1, 3), cin, k*k*cout) // [Cin, (i, j, co)]
-	y := MatMul(Reshape(x, B*H*W, cin), wm)
+	y := mm(Reshape(x, B*H*W, cin), wm)
 	y = Reshape(y, B, H, W, k, k, cout)
 
 	var full *Node

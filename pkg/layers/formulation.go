@@ -14,13 +14,18 @@ import (
 type Formulation int32
 
 const (
-	// Auto picks Im2Col on the pure-Go backend and Native everywhere else.
+	// Auto picks Fast on the pure-Go backend and Native everywhere else.
 	Auto Formulation = iota
 	// Native uses GoMLX's convolution op (ConvGeneral).
 	Native
 	// Im2Col uses strided slices + MatMul for convolutions and MatMul + stride-phase
 	// interleaving for transposed convolutions.
 	Im2Col
+	// Fast is the formulation tuned for the pure-Go backend: Im2Col-like graphs
+	// with hand-written gradients (custom VJPs) for the matrix products, the
+	// stride-2 convolutions and batch normalisation + LeakyReLU, and per-layer
+	// forms of the stride-2 transposed convolution (see the package documentation).
+	Fast
 )
 
 // String implements fmt.Stringer.
@@ -32,11 +37,13 @@ func (f Formulation) String() string {
 		return "native"
 	case Im2Col:
 		return "im2col"
+	case Fast:
+		return "fast"
 	}
 	return fmt.Sprintf("Formulation(%d)", int(f))
 }
 
-// ParseFormulation converts "auto", "native" or "im2col" into a Formulation.
+// ParseFormulation converts "auto", "native", "im2col" or "fast" into a Formulation.
 func ParseFormulation(s string) (Formulation, error) {
 	switch s {
 	case "auto", "":
@@ -45,8 +52,10 @@ func ParseFormulation(s string) (Formulation, error) {
 		return Native, nil
 	case "im2col":
 		return Im2Col, nil
+	case "fast":
+		return Fast, nil
 	}
-	return Auto, fmt.Errorf("layers: unknown formulation %q (valid: auto, native, im2col)", s)
+	return Auto, fmt.Errorf("layers: unknown formulation %q (valid: auto, native, im2col, fast)", s)
 }
 
 var globalFormulation atomic.Int32
@@ -62,7 +71,7 @@ func SetFormulation(f Formulation) (previous Formulation) {
 func CurrentFormulation() Formulation { return Formulation(globalFormulation.Load()) }
 
 // FormulationFor resolves the formulation to use for graph g: the process-wide
-// setting if not Auto, otherwise Im2Col for the pure-Go backend ("go") and Native
+// setting if not Auto, otherwise Fast for the pure-Go backend ("go") and Native
 // for every other backend.
 func FormulationFor(g *graph.Graph) Formulation {
 	if f := CurrentFormulation(); f != Auto {
@@ -71,7 +80,7 @@ func FormulationFor(g *graph.Graph) Formulation {
 	return FormulationForBackend(g.Backend())
 }
 
-// FormulationForBackend is the automatic choice for a backend: Im2Col for the
+// FormulationForBackend is the automatic choice for a backend: Fast for the
 // pure-Go backend (String() "go", Name() "Go Backend"), Native otherwise.
 func FormulationForBackend(b compute.Backend) Formulation {
 	if b == nil {
@@ -79,7 +88,7 @@ func FormulationForBackend(b compute.Backend) Formulation {
 	}
 	name := strings.ToLower(b.Name())
 	if b.String() == "go" || name == "go" || strings.HasPrefix(name, "go ") || name == "simplego" {
-		return Im2Col
+		return Fast
 	}
 	return Native
 }

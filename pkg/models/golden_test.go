@@ -197,7 +197,7 @@ func compare(t *testing.T, name string, got *tensors.Tensor, want []float64, tol
 func TestGolden(t *testing.T) {
 	gold := loadGolden(t)
 	backend := testBackend(t)
-	for _, f := range []layers.Formulation{layers.Im2Col, layers.Native} {
+	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		for _, c := range gold.Cases {
 			t.Run(fmt.Sprintf("%s/%s", f, c.Name), func(t *testing.T) {
 				prev := layers.SetFormulation(f)

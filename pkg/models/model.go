@@ -144,8 +144,7 @@ func (m *Model) encode(scope *model.Scope, x *Node) *Node {
 	h := x
 	for i, spec := range m.arch.Encoder {
 		h = layers.Conv2D(enc.At("conv_%d", i), h, spec)
-		h = layers.BatchNorm2D(enc.At("bn_%d", i), h)
-		h = layers.LeakyReLU(h)
+		h = layers.BatchNorm2DLeakyReLU(enc.At("bn_%d", i), h)
 	}
 	return h
 }
@@ -161,8 +160,7 @@ func (m *Model) decode(scope *model.Scope, z *Node) *Node {
 	for i, spec := range m.arch.Decoder {
 		h = layers.ConvTranspose2D(dec.At("convt_%d", i), h, spec)
 		if i < last {
-			h = layers.BatchNorm2D(dec.At("bn_%d", i), h)
-			h = layers.LeakyReLU(h)
+			h = layers.BatchNorm2DLeakyReLU(dec.At("bn_%d", i), h)
 		}
 	}
 	return h

@@ -115,7 +115,7 @@ func TestTrainMNIST(t *testing.T) {
 // formulation; img/s is reported as a metric.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, arch := range []string{"mnist-flat", "cifar-flat"} {
-		for _, f := range []layers.Formulation{layers.Im2Col, layers.Native} {
+		for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 			b.Run(arch+"/memae/"+f.String(), func(b *testing.B) {
 				prev := layers.SetFormulation(f)
 				defer layers.SetFormulation(prev)
