@@ -16,6 +16,10 @@ test reproduces (no weights are stored):
     seeds: encoder layer j: conv w 100+j, conv b 200+j, bn 300+j .. 600+j (gamma, beta, mean, var)
            decoder layer j: 1100+j, 1200+j, 1300+j .. 1600+j;  memory unit u: 9000+u
     input x[b, 0, h, w] = 1.5*sin((0.3 + 0.25 b) h + (0.2 + 0.15 b) w + b)
+It also records "memae_flat_train_gradients": the gradients of the train-mode
+mnist-flat MemAE loss w.r.t. the input, several kernels (in Go's [k,k,in,out]
+layout), BN scales/shifts, a bias and the memory, which check the Go
+formulations' hand-written gradients (golden_grad_test.go).
 The reference runs in float64 (weights and input are the float32 values above), so
 the golden values are exact up to rounding and the Go float32 result is compared
 against them.
@@ -213,10 +217,56 @@ run_memae("cmemae-unknown-sum-eval", "mnist-flat", 3, 10, False, "unknown", metr
 run_memae("cmemae-unknown-max-eval", "mnist-flat", 3, 10, False, "unknown", metric="max")
 run_memae("cmemae-unknown-recon-eval", "mnist-flat", 3, 10, False, "unknown", metric="recon")
 
+
+
+def go_conv(t):  # Conv2d weight [out, in, k, k] -> Go [k, k, in, out]
+    return t.permute(2, 3, 1, 0)
+
+
+def go_convt(t):  # ConvTranspose2d weight [in, out, k, k] -> Go [k, k, in, out]
+    return t.permute(2, 3, 0, 1)
+
+
+def memae_gradients():
+    """Gradients of the train-mode mnist-flat MemAE loss (MSE + 0.0002 entropy) w.r.t.
+    the input, a few kernels, BN scales/shifts, a bias and the memory (Go layouts)."""
+    enc, dec = build("mnist-flat")  # (weights are set with gradients disabled)
+    with torch.enable_grad():
+        enc, dec = enc.double(), dec.double()
+        enc.train(True)
+        dec.train(True)
+        mem = v(9000, (10, 64)).double().requires_grad_(True)
+        xg = x.clone().requires_grad_(True)
+        z = enc(xg)
+        read, att, pre = mem_module(z, mem, True, 0.0025)
+        recon = dec(read)
+        loss = F.mse_loss(recon, xg) + 0.0002 * entropy_thesis(att)
+        loss.backward()
+    e, d = list(enc), list(dec)  # enc: conv, bn, leaky per layer; dec: convT[, bn, leaky]
+    return {
+        "loss": float(loss),
+        "x": flat(nhwc(xg.grad)),
+        "enc_conv0_w": flat(go_conv(e[0].weight.grad)),
+        "enc_conv1_w": flat(go_conv(e[3].weight.grad)),
+        "enc_conv3_w": flat(go_conv(e[9].weight.grad)),
+        "enc_bn0_gamma": flat(e[1].weight.grad),
+        "enc_bn1_beta": flat(e[4].bias.grad),
+        "dec_convt0_w": flat(go_convt(d[0].weight.grad)),
+        "dec_convt2_w": flat(go_convt(d[6].weight.grad)),
+        "dec_convt3_w": flat(go_convt(d[9].weight.grad)),
+        "dec_convt3_b": flat(d[9].bias.grad),
+        "dec_bn2_gamma": flat(d[7].weight.grad),
+        "memory": flat(mem.grad),
+    }
+
+
+grads = memae_gradients()
+
 # Entropy of a spatial addressing with h != w, thesis reduction vs paper.
 att = F.softmax(v(7777, (2, 5, 2, 3)).double() * 3, dim=1)
 ent = {"dims_bnhw": [2, 5, 2, 3], "weights_bnhw": flat(att),
        "thesis": float(entropy_thesis(att)), "paper": float(entropy_paper(att))}
 
-json.dump({"torch_version": torch.__version__, "batch": B, "cases": cases, "entropy_spatial": ent},
+json.dump({"torch_version": torch.__version__, "batch": B, "cases": cases, "entropy_spatial": ent,
+           "memae_flat_train_gradients": grads},
           sys.stdout, separators=(",", ":"))
