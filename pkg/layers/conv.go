@@ -61,6 +61,12 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 	if f == Auto {
 		f = FormulationFor(x.Graph())
 	}
+	if f == Native && (kh%2 == 0 || kw%2 == 0) {
+		// GoMLX v0.28.2's gradient of ConvGeneral is wrong for even kernels (∂x;
+		// checked against PyTorch in TestEvenKernelGolden) or panics while
+		// building the reverse convolution: use the MatMul form for them.
+		f = Im2Col
+	}
 	var y *Node
 	switch f {
 	case Fast:

@@ -56,7 +56,9 @@ func ConvTranspose2DWith(x, kernel, bias *Node, stride, padding, outputPadding i
 	if f == Fast {
 		return addBiasFast(convTransposeFast(x, kernel, stride, padding, outputPadding), bias)
 	}
-	if f == Native && padding <= k-1 {
+	if f == Native && padding <= k-1 && k%2 == 1 {
+		// (Even kernels: see Conv2DWith — GoMLX's native convolution gradient is
+		// wrong or panics for them, so they use the MatMul form below.)
 		y = convTransposeNative(x, kernel, stride, padding, outputPadding)
 	} else if useConvTransposeSubPixel(cin, cout) {
 		y = convTransposeSubPixel(x, kernel, stride, padding, outputPadding)

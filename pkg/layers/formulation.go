@@ -16,7 +16,9 @@ type Formulation int32
 const (
 	// Auto picks Fast on the pure-Go backend and Native everywhere else.
 	Auto Formulation = iota
-	// Native uses GoMLX's convolution op (ConvGeneral).
+	// Native uses GoMLX's convolution op (ConvGeneral) for odd kernel sizes; even
+	// kernels use the Im2Col form, because GoMLX v0.28.2's gradient of
+	// ConvGeneral is wrong (or panics) for them.
 	Native
 	// Im2Col uses strided slices + MatMul for convolutions and MatMul + stride-phase
 	// interleaving for transposed convolutions.
