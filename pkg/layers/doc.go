@@ -23,12 +23,54 @@
 //
 // # Formulations
 //
-// Every layer can be built in two numerically equivalent ways ([Formulation]):
-// [Native] uses GoMLX's convolution op (fast on XLA), [Im2Col] builds convolutions
-// from strided slices and one matrix multiplication and transposed convolutions
-// from one matrix multiplication whose taps are interleaved into stride phases
-// (about 6x faster on the pure-Go backend, whose generic convolution is slow, and
-// differentiable everywhere since it only uses Slice, Concatenate, Reshape and
-// DotGeneral). By default ([Auto]) the choice is made per graph from the backend's
-// name: "go" → Im2Col, anything else → Native. [SetFormulation] overrides it.
+// Every layer can be built in three numerically equivalent ways ([Formulation]):
+//
+//   - [Native] uses GoMLX's convolution op (fast on XLA). Even kernel sizes (cifar-flat's
+//     k2 layers) use the Im2Col form instead: GoMLX v0.28.2's gradient of its
+//     convolution is wrong for them (∂x off by O(10) against PyTorch) or panics.
+//   - [Im2Col] builds convolutions from strided slices and one matrix
+//     multiplication and transposed convolutions from one matrix multiplication
+//     whose taps are interleaved into stride phases, differentiated by GoMLX's
+//     autodiff (about 6x faster than Native on the pure-Go backend, whose generic
+//     convolution is slow).
+//   - [Fast] is what [Auto] picks on the pure-Go backend ("go"); anything else
+//     gets Native. [SetFormulation] overrides the choice.
+//
+// Why Fast: profiles (go tool pprof, and a per-op timer in a copy of the backend)
+// of the mnist-flat MemAE training step with Im2Col showed that only ~15–25% of the
+// time was matrix multiplication; the rest went to the Go backend's per-element
+// generic kernels — Slice (~18%), Transpose (~20%), binary ops with a broadcast
+// operand (~20%), reductions over leading axes (~9%) — most of them created by
+// autodiff: every im2col tap's VJP is a Slice+Pad+Add, every broadcast's VJP a
+// ReduceSum, every DotGeneral VJP ends in a Transpose (an identity permutation in
+// half the cases), and the backend's SIMD "small" matmul path is pathological for
+// a transposed right-hand side with K < 16 (up to 50x slower). Fast keeps the
+// Im2Col graphs but writes the gradients by hand with custom VJPs (built from
+// graph.IdentityWithCustomGradient: autodiff's own VJP nodes are left unused and
+// never executed), chosen so that the backward pass uses only MatMuls,
+// Concatenates and same-shape elementwise ops:
+//
+//   - every matrix product (mmFast): lhs [N,K]·rhs [K,M] layout only, narrow
+//     outputs zero-padded to ≥16 columns, ∂w transposing the narrower operand;
+//   - BatchNorm2D + LeakyReLU ([BatchNorm2DLeakyReLU]) as one op with the
+//     closed-form backward (∂β = Σv, ∂γ = σ⁻¹(Σv·x − μΣv), ∂x = a·v + b·x + c per
+//     channel); per-channel sums are MatMuls with a row of ones and per-channel
+//     factors are tiled to [N, C] with Concatenates instead of broadcast;
+//   - Conv(k3, s2, p1): forward im2col, ∂x as the 4-phase transposed convolution
+//     of the cotangent (a few slices on the small side instead of 9 Slice+Pad+Add
+//     on the large one), ∂w from the forward's columns;
+//   - k == s convolutions: space-to-depth (Reshape + one Transpose, no slices);
+//   - ConvT(k3, s2, p1, op1): a 4-phase input-side form (widening layers, with
+//     the row phases interleaved by a Concatenate), an output-side form (narrowing
+//     layers), or the minimal 9-tap MatMul with a per-phase overlap-add (wide
+//     layers, cin·cout ≥ 4096); k == s and other shapes use the stride phases.
+//
+// Measured with GOEXPERIMENT=simd on a 2-core VM (batch 64, training step incl.
+// Adam): mnist-flat MemAE 200–270 → 655–900 img/s, cifar-flat 63 → 98–103 img/s.
+// What remains is bounded by the backend (single-threaded per-element Slice and
+// Transpose, no fusion of elementwise ops, matmul at 5–10 GFLOP/s per core).
+// Correctness: TestFastForwardReference / TestFastGradients (every form against
+// the definition and autodiff), TestEvenKernelGolden, and pkg/models'
+// TestGolden / TestGoldenGradients (PyTorch's outputs and gradients of the whole
+// MemAE) run on every formulation.
 package layers
