@@ -121,7 +121,13 @@ func addBiasFast(y, bias *Node) *Node {
 	}
 	c := y.Shape().Dim(-1)
 	y2 := Reshape(y, -1, c)
-	return Reshape(Add(y2, rows(bias, y2.Shape().Dim(0))), y.Shape().Dimensions...)
+	n := y2.Shape().Dim(0)
+	// Custom VJP: ∂bias = column sums of v (autodiff would slice v back through
+	// every Concatenate of the tiling).
+	out := customVJP([]*Node{y2, bias},
+		func(ins []*Node) *Node { return Add(ins[0], rows(ins[1], n)) },
+		func(_ []*Node, _, v *Node) []*Node { return []*Node{v, colSum(v)} })
+	return Reshape(out, y.Shape().Dimensions...)
 }
 
 // bnLeakyFast is training-mode batch normalisation (batch statistics, ε 1e-5)
