@@ -40,7 +40,7 @@ func BenchmarkLayers(b *testing.B) {
 	}
 	backend := gobackend.GetBackend()
 	for _, c := range cases {
-		for _, f := range []Formulation{Im2Col, Im2Col + 100} {
+		for _, f := range []Formulation{Fast, Im2Col, Im2Col + 100} {
 			name := f.String()
 			sub := subPixelForce
 			if f == Im2Col {
