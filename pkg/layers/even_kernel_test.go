@@ -7,7 +7,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -53,7 +52,7 @@ func TestEvenKernelGolden(t *testing.T) {
 		}{"fast", Fast, subPixelAuto}) {
 			name := fmt.Sprintf("transposed=%v k%d s%d p%d %d→%d @%d %s", c.Transposed, c.K, c.S, c.P, c.Cin, c.Cout, c.HW, v.name)
 			withVariant(v, func(f Formulation) {
-				res, err := graph.CallOnceN(gobackend.GetBackend(), func(xn, kn, bn *graph.Node) []*graph.Node {
+				res, err := graph.CallOnceN(testBackend(t), func(xn, kn, bn *graph.Node) []*graph.Node {
 					var y *graph.Node
 					if c.Transposed {
 						y = ConvTranspose2DWith(xn, kn, bn, c.S, c.P, 0, f)

@@ -3,19 +3,12 @@ package models
 import (
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
-
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	return gobackend.GetBackend()
-}
 
 // TestShapes checks the latent and output shape of every architecture (spec §3 table).
 func TestShapes(t *testing.T) {
