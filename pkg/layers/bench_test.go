@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -37,7 +38,7 @@ func BenchmarkLayers(b *testing.B) {
 		{"convT64x16s2", true, 16, 64, ConvSpec{64, 3, 3, 2, 1, 1}},
 		{"convT128x8s2", true, 8, 128, ConvSpec{128, 64, 3, 2, 1, 1}},
 	}
-	backend := testBackend(b)
+	backend := testbackend.Go(b)
 	for _, c := range cases {
 		for _, f := range []Formulation{Fast, Im2Col, Im2Col + 100} {
 			name := f.String()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -52,7 +53,7 @@ func TestEvenKernelGolden(t *testing.T) {
 		}{"fast", Fast, subPixelAuto}) {
 			name := fmt.Sprintf("transposed=%v k%d s%d p%d %d→%d @%d %s", c.Transposed, c.K, c.S, c.P, c.Cin, c.Cout, c.HW, v.name)
 			withVariant(v, func(f Formulation) {
-				res, err := graph.CallOnceN(testBackend(t), func(xn, kn, bn *graph.Node) []*graph.Node {
+				res, err := graph.CallOnceN(testbackend.Go(t), func(xn, kn, bn *graph.Node) []*graph.Node {
 					var y *graph.Node
 					if c.Transposed {
 						y = ConvTranspose2DWith(xn, kn, bn, c.S, c.P, 0, f)

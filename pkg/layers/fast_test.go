@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -72,7 +73,7 @@ func layerGrads(t *testing.T, f Formulation, c fastCase, x, kern, bias *tensors.
 	prev := subPixel
 	subPixel = subPixelOff
 	defer func() { subPixel = prev }()
-	res, err := graph.CallOnceN(testBackend(t), func(xn, kn, bn *graph.Node) []*graph.Node {
+	res, err := graph.CallOnceN(testbackend.Go(t), func(xn, kn, bn *graph.Node) []*graph.Node {
 		var y *graph.Node
 		if c.transposed {
 			y = ConvTranspose2DWith(xn, kn, bn, c.s, c.p, c.op, f)
@@ -137,7 +138,7 @@ func TestFastBatchNormLeakyReLU(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			exec := model.MustNewExec(testBackend(t), store, func(scope *model.Scope, xn *graph.Node) []*graph.Node {
+			exec := model.MustNewExec(testbackend.Go(t), store, func(scope *model.Scope, xn *graph.Node) []*graph.Node {
 				g := xn.Graph()
 				scope.Store().SetTraining(g, training)
 				var y *graph.Node

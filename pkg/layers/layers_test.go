@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -115,7 +116,7 @@ func withVariant(v struct {
 
 func runConv(t *testing.T, transposed bool, f Formulation, x nhwc, kern []float32, k, cout, s, p, op int, bias []float32) []float32 {
 	t.Helper()
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	xt := tensors.FromFlatDataAndDimensions(x.d, x.b, x.h, x.w, x.c)
 	kt := tensors.FromFlatDataAndDimensions(kern, k, k, x.c, cout)
 	bt := tensors.FromFlatDataAndDimensions(bias, cout)
@@ -265,7 +266,7 @@ func TestConvReference(t *testing.T) {
 // TestFormulationGradientsAgree: gradients w.r.t. input, kernel and bias agree.
 func TestFormulationGradientsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	x := tensors.FromFlatDataAndDimensions(randT(r, 2, 5, 5, 3), 2, 5, 5, 3)
 	kern := tensors.FromFlatDataAndDimensions(randT(r, 3, 3, 3, 4), 3, 3, 3, 4)
 	bias := tensors.FromFlatDataAndDimensions(randT(r, 4), 4)
@@ -304,7 +305,7 @@ func TestFormulationGradientsAgree(t *testing.T) {
 // TestBatchNorm checks training (batch statistics, biased variance, running
 // statistics updated with the unbiased variance and momentum 0.1) and inference.
 func TestBatchNorm(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	// One channel, values 1, 2, 3, 6 → mean 3, biased var 3.5, unbiased 14/3.
 	x := tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 6}, 2, 1, 2, 1)
 	store := model.NewStore()
@@ -337,7 +338,7 @@ func TestBatchNorm(t *testing.T) {
 
 // TestInitBounds: PyTorch-like U(±1/√fan_in) initialisation (fan_in of ConvT from cout).
 func TestInitBounds(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	store := model.NewStore()
 	if err := store.SetRNGStateFromSeed(7); err != nil {
 		t.Fatal(err)

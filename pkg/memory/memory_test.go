@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -25,7 +26,7 @@ func assertClose(t *testing.T, name string, got []float32, want []float64, tol f
 func address(t *testing.T, z []float32, mem []float32, n int, opts Options, variant EntropyVariant) (read, w, s, ent []float32) {
 	t.Helper()
 	c := len(z)
-	res, err := graph.CallOnceN(testBackend(t), func(zn, mn *graph.Node) []*graph.Node {
+	res, err := graph.CallOnceN(testbackend.Go(t), func(zn, mn *graph.Node) []*graph.Node {
 		a := Address(zn, mn, opts)
 		e := Entropy(graph.Reshape(a.Weights, 1, 1, 1, n), variant)
 		return []*graph.Node{a.Read, a.Weights, a.Similarities, e}
@@ -83,7 +84,7 @@ func TestEntropySpatial(t *testing.T) {
 		v    EntropyVariant
 		want float64
 	}{{EntropyPaper, math.Log(4) / 2}, {EntropyThesis, math.Log(4) / 4}} {
-		out, err := graph.CallOnce(testBackend(t), func(w *graph.Node) *graph.Node { return Entropy(w, c.v) }, wts)
+		out, err := graph.CallOnce(testbackend.Go(t), func(w *graph.Node) *graph.Node { return Entropy(w, c.v) }, wts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,7 @@ func TestSelfSelection(t *testing.T) {
 			copy(it[(1*N+j)*C:], z[:C])
 			copy(it[(2*N+j)*C:], z[C:])
 		}
-		res, err := graph.CallOnceN(testBackend(t), func(zn, mn *graph.Node) []*graph.Node {
+		res, err := graph.CallOnceN(testbackend.Go(t), func(zn, mn *graph.Node) []*graph.Node {
 			all := AddressAll(zn, mn, Options{Cosine: true, ShrinkThreshold: 0.0025})
 			chosen := all.SelfSelect(metric)
 			a := all.Pick(chosen)
@@ -145,7 +146,7 @@ func TestPickKnown(t *testing.T) {
 		z[i] = float32(math.Cos(float64(i) * 0.91))
 	}
 	cond := []int32{2, 0}
-	res, err := graph.CallOnceN(testBackend(t), func(zn, mn, cn *graph.Node) []*graph.Node {
+	res, err := graph.CallOnceN(testbackend.Go(t), func(zn, mn, cn *graph.Node) []*graph.Node {
 		a := AddressAll(zn, mn, Options{Cosine: true, ShrinkThreshold: 0.05}).Pick(cn)
 		var outs []*graph.Node
 		outs = append(outs, a.Read, a.Weights)

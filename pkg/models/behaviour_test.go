@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -93,7 +94,7 @@ func maxAbsDiff(a, b []float32) float64 {
 // TestTrainStepChangesMemory: one Adam step on a C-MemAE with known condition 0
 // changes memory unit 0 (gradients reach it) and leaves unit 1 untouched.
 func TestTrainStepChangesMemory(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	cfg := DefaultConfig("mnist-flat", KindMemAE)
 	cfg.NumConditions = 2
 	m := mustModel(t, cfg)
@@ -137,7 +138,7 @@ func TestTrainStepChangesMemory(t *testing.T) {
 // latents encodes x in inference mode.
 func latents(t testing.TB, m *Model, store *model.Store, x *tensors.Tensor) []float32 {
 	t.Helper()
-	exec := model.MustNewExec(testBackend(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+	exec := model.MustNewExec(testbackend.Go(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
 		return m.Encode(scope, x)
 	})
 	return tensors.MustCopyFlatData[float32](exec.MustCall1(x))
@@ -146,7 +147,7 @@ func latents(t testing.TB, m *Model, store *model.Store, x *tensors.Tensor) []fl
 // TestSelfSelection: unit 1 stores copies of sample 0's latent and unit 2 of
 // sample 1's; self-selection (sum: all items are copies; max: one item is) picks them.
 func TestSelfSelection(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	for _, metric := range []string{"sum", "max"} {
 		cfg := DefaultConfig("mnist-flat", KindMemAE)
 		cfg.NumConditions, cfg.SelectionMetric = 3, metric
@@ -187,7 +188,7 @@ func TestSelfSelection(t *testing.T) {
 // TestReconSelectionIsLowestError: with metric recon (C-MemAE, cond-AE, multi-AE)
 // the chosen unit is the one whose known-condition reconstruction error is lowest.
 func TestReconSelectionIsLowestError(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	for _, kind := range []string{KindMemAE, KindCondAE, KindMultiAE} {
 		cfg := DefaultConfig("mnist-flat", kind)
 		cfg.NumConditions, cfg.SelectionMetric = 3, "recon"
@@ -227,7 +228,7 @@ func TestReconSelectionIsLowestError(t *testing.T) {
 
 // TestSetMemoriesChangesSize: the few-shot "copy samples" initialisation sets N = k.
 func TestSetMemoriesChangesSize(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	m := mustModel(t, DefaultConfig("mnist", KindMemAE))
 	store := model.NewStore()
 	if _, err := m.Memories(store); err == nil {
@@ -310,14 +311,14 @@ func TestPartialOutputs(t *testing.T) {
 	m := mustModel(t, cfg)
 	store := model.NewStore()
 	for name, f := range pick {
-		exec := model.MustNewExec(testBackend(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		exec := model.MustNewExec(testbackend.Go(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
 			return f(m.Forward(scope, x, nil, CondUnknown))
 		})
 		if _, err := exec.Call(testImages(2)); err != nil {
 			t.Errorf("%s only: %v", name, err)
 		}
 	}
-	exec := model.MustNewExec(testBackend(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+	exec := model.MustNewExec(testbackend.Go(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
 		return m.Encode(scope, x)
 	})
 	if _, err := exec.Call(testImages(2)); err != nil {
@@ -328,7 +329,7 @@ func TestPartialOutputs(t *testing.T) {
 // TestCondAEUsesCondition: the conditional AE's reconstruction depends on the
 // condition, and a multi-AE with known condition k reproduces AE k alone.
 func TestCondAEUsesCondition(t *testing.T) {
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	cfg := DefaultConfig("mnist-flat", KindCondAE)
 	cfg.NumConditions = 2
 	m := mustModel(t, cfg)

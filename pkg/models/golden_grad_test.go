@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/cmemae/cmemae/pkg/layers"
 )
 
@@ -53,7 +54,7 @@ func TestGoldenGradients(t *testing.T) {
 	for n := range paths {
 		names = append(names, n)
 	}
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		t.Run(f.String(), func(t *testing.T) {
 			prev := layers.SetFormulation(f)

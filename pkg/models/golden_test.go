@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/cmemae/cmemae/pkg/layers"
 	"github.com/cmemae/cmemae/pkg/memory"
 )
@@ -196,7 +197,7 @@ func compare(t *testing.T, name string, got *tensors.Tensor, want []float64, tol
 // both formulations.
 func TestGolden(t *testing.T) {
 	gold := loadGolden(t)
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		for _, c := range gold.Cases {
 			t.Run(fmt.Sprintf("%s/%s", f, c.Name), func(t *testing.T) {
@@ -273,7 +274,7 @@ func TestGoldenEntropySpatial(t *testing.T) {
 		v    memory.EntropyVariant
 		want float64
 	}{{memory.EntropyThesis, e.Thesis}, {memory.EntropyPaper, e.Paper}} {
-		out, err := graph.CallOnce(testBackend(t), func(x *graph.Node) *graph.Node {
+		out, err := graph.CallOnce(testbackend.Go(t), func(x *graph.Node) *graph.Node {
 			return memory.Entropy(graph.TransposeAllDims(x, 0, 2, 3, 1), c.v)
 		}, wt)
 		if err != nil {

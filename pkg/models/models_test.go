@@ -3,6 +3,7 @@ package models
 import (
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -16,7 +17,7 @@ func TestShapes(t *testing.T) {
 		"mnist": {3, 3, 8}, "mnist-flat": {1, 1, 64}, "mnist-flat2": {1, 1, 16},
 		"cifar": {2, 2, 256}, "cifar-flat": {1, 1, 256},
 	}
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	for _, arch := range ArchNames() {
 		for _, kind := range Kinds {
 			if kind == KindCondAE && !archs[arch].Flat() {

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/cmemae/cmemae/pkg/layers"
 )
 
@@ -74,7 +75,7 @@ func TestTrainMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few seconds")
 	}
-	backend := testBackend(t)
+	backend := testbackend.Go(t)
 	m := mustModel(t, DefaultConfig("mnist-flat", KindMemAE))
 	tr, err := newTrainer(backend, m, 1e-3, 1)
 	if err != nil {
@@ -120,7 +121,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				prev := layers.SetFormulation(f)
 				defer layers.SetFormulation(prev)
 				m := mustModel(b, DefaultConfig(arch, KindMemAE))
-				tr, err := newTrainer(testBackend(b), m, 1e-4, 1)
+				tr, err := newTrainer(testbackend.Go(b), m, 1e-4, 1)
 				if err != nil {
 					b.Fatal(err)
 				}
