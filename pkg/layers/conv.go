@@ -83,33 +83,7 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 		xp := padSpatial(x, padding, padding, padding, padding)
 		Hp, Wp := H+2*padding, W+2*padding
 		Ho, Wo := (Hp-kh)/stride+1, (Wp-kw)/stride+1
-		var cols *Node
-		if Ho == 1 && Wo == 1 && Hp == kh && Wp == kw {
-			// The receptive field is the whole (padded) image: im2col is a reshape.
-			cols = Reshape(xp, B, kh*kw*cin)
-		} else if kh == stride && kw == stride && Hp == Ho*kh && Wp == Wo*kw {
-			// Non-overlapping patches tiling the padded image (space-to-depth):
-			// a reshape and one transpose, no slices.
-			blocks := Reshape(xp, B, Ho, kh, Wo, kw, cin)
-			cols = Reshape(TransposeAllDims(blocks, 0, 1, 3, 2, 4, 5), B*Ho*Wo, kh*kw*cin)
-		} else {
-			taps := make([]*Node, 0, kh*kw)
-			for i := range kh {
-				for j := range kw {
-					taps = append(taps, Slice(xp, AxisRange(),
-						AxisRange(i, i+stride*(Ho-1)+1).Stride(stride),
-						AxisRange(j, j+stride*(Wo-1)+1).Stride(stride),
-						AxisRange()))
-				}
-			}
-			var patches *Node
-			if len(taps) == 1 {
-				patches = taps[0]
-			} else {
-				patches = Concatenate(taps, -1) // [B, Ho, Wo, kh*kw*cin], ordered (i, j, c)
-			}
-			cols = Reshape(patches, B*Ho*Wo, kh*kw*cin)
-		}
+		cols := im2col(xp, Ho, Wo, kh, kw, stride)
 		y = MatMul(cols, Reshape(kernel, kh*kw*cin, cout))
 		y = Reshape(y, B, Ho, Wo, cout)
 	}
@@ -117,6 +91,38 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 		y = Add(y, Reshape(bias, 1, 1, 1, cout))
 	}
 	return y
+}
+
+// im2col returns the patches of the padded input xp [B, Hp, Wp, Cin] that a
+// kh×kw convolution with the given stride reads, as the rows of a
+// [B·Ho·Wo, kh·kw·Cin] matrix ordered (i, j, c) — so the convolution is one
+// MatMul with the kernel reshaped to [kh·kw·Cin, Cout]. Where the receptive
+// field is the whole image or the patches tile it (kernel == stride,
+// space-to-depth), the rows are a reshape (and one transpose) instead of
+// kh·kw strided slices.
+func im2col(xp *Node, Ho, Wo, kh, kw, stride int) *Node {
+	B, Hp, Wp, cin := xp.Shape().Dim(0), xp.Shape().Dim(1), xp.Shape().Dim(2), xp.Shape().Dim(3)
+	switch {
+	case Ho == 1 && Wo == 1 && Hp == kh && Wp == kw:
+		return Reshape(xp, B, kh*kw*cin)
+	case kh == stride && kw == stride && Hp == Ho*kh && Wp == Wo*kw:
+		blocks := Reshape(xp, B, Ho, kh, Wo, kw, cin)
+		return Reshape(TransposeAllDims(blocks, 0, 1, 3, 2, 4, 5), B*Ho*Wo, kh*kw*cin)
+	}
+	taps := make([]*Node, 0, kh*kw)
+	for i := range kh {
+		for j := range kw {
+			taps = append(taps, Slice(xp, AxisRange(),
+				AxisRange(i, i+stride*(Ho-1)+1).Stride(stride),
+				AxisRange(j, j+stride*(Wo-1)+1).Stride(stride),
+				AxisRange()))
+		}
+	}
+	patches := taps[0]
+	if len(taps) > 1 {
+		patches = Concatenate(taps, -1) // [B, Ho, Wo, kh*kw*cin]
+	}
+	return Reshape(patches, B*Ho*Wo, kh*kw*cin)
 }
 
 // padSpatial zero-pads the two spatial axes of x [B, H, W, C] using Concatenate

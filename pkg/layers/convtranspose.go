@@ -1,6 +1,9 @@
 package layers
 
 import (
+	"slices"
+
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better unqualified.
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -143,49 +146,10 @@ func convTransposePhasesMM(x, kernel *Node, s, p, op int, mm func(a, b *Node) *N
 		fullH, fullW = H*k, W*k
 	} else {
 		// Width axis: y [B,H,W,kh,kw,C] → [B,H,(W+Q−1)·s,kh,C].
-		phases := make([]*Node, s)
-		for r := range s {
-			var sum *Node
-			for q := range Q {
-				i := q*s + r
-				if i >= k {
-					continue
-				}
-				tap := Reshape(SliceAxis(y, 4, AxisElem(i)), B, H, W, k, cout)
-				tap = padAxis(tap, 2, q, Q-1-q)
-				if sum == nil {
-					sum = tap
-				} else {
-					sum = Add(sum, tap)
-				}
-			}
-			if sum == nil {
-				sum = Zeros(x.Graph(), shapeF32(B, H, W+Q-1, k, cout))
-			}
-			phases[r] = sum
-		}
+		phases := phaseSums(y, 4, 2, k, s, Q, shapeF32(B, H, W, k, cout))
 		zw := Reshape(Stack(phases, 3), B, H, fullW, k, cout)
 		// Height axis: zw [B,H,Wf,kh,C] → [B,(H+Q−1)·s,Wf,C].
-		for r := range s {
-			var sum *Node
-			for q := range Q {
-				i := q*s + r
-				if i >= k {
-					continue
-				}
-				tap := Reshape(SliceAxis(zw, 3, AxisElem(i)), B, H, fullW, cout)
-				tap = padAxis(tap, 1, q, Q-1-q)
-				if sum == nil {
-					sum = tap
-				} else {
-					sum = Add(sum, tap)
-				}
-			}
-			if sum == nil {
-				sum = Zeros(x.Graph(), shapeF32(B, H+Q-1, fullW, cout))
-			}
-			phases[r] = sum
-		}
+		phases = phaseSums(zw, 3, 1, k, s, Q, shapeF32(B, H, fullW, cout))
 		full = Reshape(Stack(phases, 2), B, fullH, fullW, cout)
 	}
 	Ho := (H-1)*s - 2*p + k + op
@@ -194,4 +158,37 @@ func convTransposePhasesMM(x, kernel *Node, s, p, op int, mm func(a, b *Node) *N
 	full = padAxis(full, 1, -p, p+Ho-fullH)
 	full = padAxis(full, 2, -p, p+Wo-fullW)
 	return full
+}
+
+// phaseSums returns, for each of the s output phases r along one spatial
+// axis, the sum of the taps i = q·s + r (q < Q, i < k) of y — tap i is
+// y's element i of tapAxis, reshaped to tapShape — each shifted by q along
+// axis (zero concatenation), so that interleaving the phases (Stack +
+// Reshape) gives the transposed convolution along that axis. A phase without
+// taps is zeros.
+func phaseSums(y *Node, tapAxis, axis, k, s, Q int, tapShape shapes.Shape) []*Node {
+	phases := make([]*Node, s)
+	for r := range s {
+		var sum *Node
+		for q := range Q {
+			i := q*s + r
+			if i >= k {
+				continue
+			}
+			tap := Reshape(SliceAxis(y, tapAxis, AxisElem(i)), tapShape.Dimensions...)
+			tap = padAxis(tap, axis, q, Q-1-q)
+			if sum == nil {
+				sum = tap
+			} else {
+				sum = Add(sum, tap)
+			}
+		}
+		if sum == nil {
+			dims := slices.Clone(tapShape.Dimensions)
+			dims[axis] += Q - 1
+			sum = Zeros(y.Graph(), shapeF32(dims...))
+		}
+		phases[r] = sum
+	}
+	return phases
 }

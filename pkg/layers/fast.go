@@ -185,29 +185,7 @@ func convFast(x, kernel *Node, stride, padding int) *Node {
 		return convS2Fast(x, kernel)
 	}
 	xp := padSpatial(x, padding, padding, padding, padding)
-	var cols *Node
-	switch {
-	case Ho == 1 && Wo == 1 && Hp == kh && Wp == kw:
-		cols = Reshape(xp, B, kh*kw*cin)
-	case kh == stride && kw == stride && Hp == Ho*kh && Wp == Wo*kw:
-		blocks := Reshape(xp, B, Ho, kh, Wo, kw, cin)
-		cols = Reshape(TransposeAllDims(blocks, 0, 1, 3, 2, 4, 5), B*Ho*Wo, kh*kw*cin)
-	default:
-		taps := make([]*Node, 0, kh*kw)
-		for i := range kh {
-			for j := range kw {
-				taps = append(taps, Slice(xp, AxisRange(),
-					AxisRange(i, i+stride*(Ho-1)+1).Stride(stride),
-					AxisRange(j, j+stride*(Wo-1)+1).Stride(stride),
-					AxisRange()))
-			}
-		}
-		patches := taps[0]
-		if len(taps) > 1 {
-			patches = Concatenate(taps, -1)
-		}
-		cols = Reshape(patches, B*Ho*Wo, kh*kw*cin)
-	}
+	cols := im2col(xp, Ho, Wo, kh, kw, stride)
 	return Reshape(mmFast(cols, Reshape(kernel, kh*kw*cin, cout)), B, Ho, Wo, cout)
 }
 
@@ -223,15 +201,7 @@ func convS2Fast(x, w *Node) *Node {
 	var cols *Node
 	return customVJP([]*Node{x, w},
 		func(ins []*Node) *Node {
-			xp := padSpatial(ins[0], 1, 1, 1, 1)
-			taps := make([]*Node, 0, 9)
-			for i := range 3 {
-				for j := range 3 {
-					taps = append(taps, Slice(xp, AxisRange(),
-						AxisRange(i, i+2*(Ho-1)+1).Stride(2), AxisRange(j, j+2*(Wo-1)+1).Stride(2), AxisRange()))
-				}
-			}
-			cols = Reshape(Concatenate(taps, -1), B*Ho*Wo, 9*cin)
+			cols = im2col(padSpatial(ins[0], 1, 1, 1, 1), Ho, Wo, 3, 3, 2)
 			return Reshape(mmPadded(cols, Reshape(ins[1], 9*cin, cout)), B, Ho, Wo, cout)
 		},
 		func(ins []*Node, _, v *Node) []*Node {
