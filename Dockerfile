@@ -11,7 +11,7 @@
 
 # ---- versions ---------------------------------------------------------------
 # Go: the toolchain go.mod asks for.
-ARG GO_VERSION=1.26.8
+ARG GO_VERSION=1.27.3
 # CUDA 13 + cuDNN runtime: matches the "cuda13" PJRT plugin that go-xla v0.4.1 installs
 # (jax-cuda13-pjrt wheels, with their NVIDIA CUDA 13 libraries).
 ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04

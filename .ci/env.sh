@@ -1,5 +1,8 @@
 # env.sh — sourced by the CI scripts (and by humans: `source .ci/env.sh`) to get the CI
 # PATH and the private Jupyter data dir where the GoNB kernel is registered.
+# go.mod needs Go 1.27; machines whose go command ignores go.mod's toolchain line
+# (GOTOOLCHAIN=local in their go.env) fetch it from the module proxy with this (~10 s once).
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
 CMEMAE_CI_DIR="${CMEMAE_CI_DIR:-${TMPDIR:-/tmp}/cmemae-ci}"
 CMEMAE_CI_BIN="${CMEMAE_CI_DIR}/bin"
 export CMEMAE_CI_DIR CMEMAE_CI_BIN

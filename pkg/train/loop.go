@@ -247,6 +247,33 @@ func (r *runner) buildExecs() (err error) {
 		}
 		r.trainExec.WithName("train_step")
 	}
+	maxLen := 1
+	for _, ts := range r.split.Tests {
+		maxLen = max(maxLen, ts.Len())
+	}
+	r.evalBatch = min(r.s.testBatchSize, maxLen)
+	return nil
+}
+
+// evaluation returns the evaluation executable for the model's current
+// weights. Evaluation graphs run batch normalisation on running statistics,
+// so the store does not mark them as training; on a backend whose
+// capabilities prefer constants for variables (the Go backend since compute
+// v0.1.14), GoMLX then embeds every variable of the graph as a constant with
+// the value it had when the graph was built. Such an executable must not
+// outlive a weight update: weightsChanged drops it, and the next evaluation
+// builds (and compiles) it again, once per epoch. On other backends variables
+// stay parameters and the executable is built once.
+func (r *runner) evaluation() (exec *model.Exec, err error) {
+	if r.evalExec != nil {
+		return r.evalExec, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("train: building the evaluation graph: %v", p)
+		}
+	}()
+	m := r.model
 	mode := r.evalMode()
 	r.evalExec, err = model.NewExec(r.backend, r.store, func(scope *model.Scope, x, cond *graph.Node) []*graph.Node {
 		out := m.Forward(scope, x, cond, mode)
@@ -259,15 +286,19 @@ func (r *runner) buildExecs() (err error) {
 		return []*graph.Node{out.PerImageErr, chosen, out.Loss}
 	})
 	if err != nil {
-		return fmt.Errorf("train: building the evaluation graph: %w", err)
+		return nil, fmt.Errorf("train: building the evaluation graph: %w", err)
 	}
 	r.evalExec.WithName("eval")
-	maxLen := 1
-	for _, ts := range r.split.Tests {
-		maxLen = max(maxLen, ts.Len())
+	return r.evalExec, nil
+}
+
+// weightsChanged is called after training steps: it drops an evaluation
+// executable that embeds the previous weights as constants (see evaluation).
+func (r *runner) weightsChanged() {
+	if r.evalExec != nil && r.backend.Capabilities().PreferConstantsForVariables {
+		r.evalExec.Finalize()
+		r.evalExec = nil
 	}
-	r.evalBatch = min(r.s.testBatchSize, maxLen)
-	return nil
 }
 
 func (r *runner) condTensor(labels []int32, size int) (*tensors.Tensor, error) {
@@ -350,6 +381,7 @@ func (r *runner) loop(ctx context.Context) error {
 				}
 			}
 		}
+		r.weightsChanged()
 		trainLoss := lossSum / float64(max(seen, 1))
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)
@@ -423,6 +455,10 @@ func (r *runner) evalBatches(ctx context.Context, sub *data.Subset, cond int32) 
 	for i := range condT {
 		condT[i] = cond
 	}
+	exec, err := r.evaluation()
+	if err != nil {
+		return nil, nil, 0, err
+	}
 	var lossSum float64
 	for b := range sub.Batches(bs, false, nil) {
 		if err := ctx.Err(); err != nil {
@@ -432,7 +468,7 @@ func (r *runner) evalBatches(ctx context.Context, sub *data.Subset, cond int32) 
 		if b.Size < bs {
 			imgs = append(imgs, make([]float32, (bs-b.Size)*size)...)
 		}
-		out, err := r.evalExec.Call(tensors.FromFlatDataAndDimensions(imgs, bs, d.H, d.W, d.C),
+		out, err := exec.Call(tensors.FromFlatDataAndDimensions(imgs, bs, d.H, d.W, d.C),
 			tensors.FromFlatDataAndDimensions(slices.Clone(condT), bs))
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("train: evaluation: %w", err)

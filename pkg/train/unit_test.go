@@ -45,6 +45,10 @@ func TestAdamMatchesPyTorch(t *testing.T) {
 	}
 	opt := NewAdam(0.1)
 	exec, err := model.NewExec(b, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
+		// A step that updates variables is a training graph: without the
+		// flag, a backend that prefers constants for variables (the Go
+		// backend) would embed x, m and v as constants of their first values.
+		scope.Store().SetTraining(g, true)
 		x := scope.Store().GetVariable("/x").NodeValue(g)
 		loss := graph.ReduceAllSum(graph.Square(x))
 		opt.UpdateGraph(scope, g, loss)
