@@ -53,8 +53,10 @@
 //   - every matrix product (mmFast): lhs [N,K]·rhs [K,M] layout only, narrow
 //     outputs zero-padded to ≥16 columns, ∂w transposing the narrower operand;
 //   - BatchNorm2D + LeakyReLU ([BatchNorm2DLeakyReLU]) as one op with the
-//     closed-form backward (∂β = Σv, ∂γ = σ⁻¹(Σv·x − μΣv), ∂x = a·v + b·x + c per
-//     channel); per-channel sums are MatMuls with a row of ones and per-channel
+//     closed-form backward on the centred input xc = x − μ (∂β = Σv, ∂γ = σ⁻¹Σv·xc,
+//     ∂x = a·v + b·xc + c per channel; statistics in two passes, as PyTorch: the
+//     one-pass E[x²]−μ² cancels in float32 on MNIST-like inputs, see pkg/models'
+//     TestGoldenGradientsBatch64); per-channel sums are MatMuls with a row of ones and per-channel
 //     factors are tiled to [N, C] with Concatenates instead of broadcast;
 //   - Conv(k3, s2, p1): forward im2col, ∂x as the 4-phase transposed convolution
 //     of the cotangent (a few slices on the small side instead of 9 Slice+Pad+Add

@@ -132,44 +132,47 @@ func addBiasFast(y, bias *Node) *Node {
 
 // bnLeakyFast is training-mode batch normalisation (batch statistics, ε 1e-5)
 // followed, when leaky, by LeakyReLU(0.2), for x [N,C] (flattened NHWC), as one
-// custom-VJP op with the closed-form backward
+// custom-VJP op with the closed-form backward on the centred input xc = x − μ
 //
-//	∂β = Σv, ∂γ = σ⁻¹·(Σv·x − μ·Σv), ∂x = a·v + B·x + C  (per channel, a = γ/σ)
+//	∂β = Σv, ∂γ = σ⁻¹·Σv·xc, ∂x = a·v + B·xc + C  (per channel, a = γ/σ,
+//	B = −a·σ⁻¹·∂γ/N, C = −a·∂β/N)
 //
-// (v already multiplied by the LeakyReLU slope). It returns y [N,C], the batch
-// mean and the biased batch variance (gradients stopped).
+// (v already multiplied by the LeakyReLU slope). Every statistic is taken on xc
+// (two passes: the mean, then the variance of xc), as PyTorch does: the one-pass
+// forms E[x²]−μ² and Σv·x − μ·Σv cancel catastrophically in float32 when a
+// channel's mean is large against its spread (MNIST-like inputs: non-negative,
+// mostly zeros), which cost the encoder's gradients 10× PyTorch's float32 error
+// at batch 64 (TestGoldenGradientsBatch64 in pkg/models). It returns y [N,C], the
+// batch mean and the biased batch variance (gradients stopped).
 func bnLeakyFast(x, gamma, beta *Node, leaky bool) (y, mean, variance *Node) {
 	N := x.Shape().Dim(0)
 	invN := 1.0 / float64(N)
-	xs := StopGradient(x)
-	mean = MulScalar(colSum(xs), invN)
-	variance = Sub(MulScalar(colSum(Square(xs)), invN), Square(mean))
-	variance = Max(variance, ZerosLike(variance)) // rounding of E[x²]−μ²
-	mean, variance = StopGradient(mean), StopGradient(variance)
-	invStd := StopGradient(Rsqrt(AddScalar(variance, BatchNormEpsilon)))
+	var xc, invStd *Node // of the forward, reused by the backward
 	y = customVJP([]*Node{x, gamma, beta},
 		func(ins []*Node) *Node {
 			x, gamma, beta := ins[0], ins[1], ins[2]
-			a := Mul(gamma, invStd)
-			b := Sub(beta, Mul(mean, a))
-			out := Add(Mul(x, rows(a, N)), rows(b, N))
+			// x stays on the path to y, so that autodiff reaches its custom gradient.
+			mean = StopGradient(MulScalar(colSum(StopGradient(x)), invN))
+			xc = Sub(x, rows(mean, N))
+			variance = StopGradient(MulScalar(colSum(Square(StopGradient(xc))), invN))
+			invStd = StopGradient(Rsqrt(AddScalar(variance, BatchNormEpsilon)))
+			out := Add(Mul(xc, rows(Mul(gamma, invStd), N)), rows(beta, N))
 			if leaky {
 				out = Max(out, MulScalar(out, 0.2))
 			}
 			return out
 		},
 		func(ins []*Node, y, v *Node) []*Node {
-			x, gamma := ins[0], ins[1]
+			gamma := ins[1]
 			if leaky { // y > 0 ⇔ pre-activation > 0 (slope 0.2 > 0)
 				v = Where(GreaterThan(y, ZerosLike(y)), v, MulScalar(v, 0.2))
 			}
 			dbeta := colSum(v)
-			svx := colSum(Mul(v, x))
-			dgamma := Mul(invStd, Sub(svx, Mul(mean, dbeta)))
+			dgamma := Mul(invStd, colSum(Mul(v, xc)))
 			a := Mul(gamma, invStd)
 			B := MulScalar(Neg(Mul(Mul(a, invStd), dgamma)), invN)
-			C := MulScalar(Mul(a, Sub(Mul(Mul(invStd, dgamma), mean), dbeta)), invN)
-			dx := Add(Add(Mul(v, rows(a, N)), Mul(x, rows(B, N))), rows(C, N))
+			C := MulScalar(Neg(Mul(a, dbeta)), invN)
+			dx := Add(Add(Mul(v, rows(a, N)), Mul(xc, rows(B, N))), rows(C, N))
 			return []*Node{dx, dgamma, dbeta}
 		})
 	return

@@ -150,11 +150,15 @@ def addr_rows(t):  # [B, N, h, w] -> [B, h*w, N]
     return t.permute(0, 2, 3, 1).reshape(b, h * w, n)
 
 
-x = torch.tensor(
-    [[1.5 * math.sin((0.3 + 0.25 * b) * h + (0.2 + 0.15 * b) * w + b) for h in range(28) for w in range(28)]
-     for b in range(B)],
-    dtype=torch.float64,
-).reshape(B, 1, 28, 28).float().double()
+def golden_input(n):
+    return torch.tensor(
+        [[1.5 * math.sin((0.3 + 0.25 * b) * h + (0.2 + 0.15 * b) * w + b) for h in range(28) for w in range(28)]
+         for b in range(n)],
+        dtype=torch.float64,
+    ).reshape(n, 1, 28, 28).float().double()
+
+
+x = golden_input(B)
 
 cases = []
 
@@ -227,16 +231,19 @@ def go_convt(t):  # ConvTranspose2d weight [in, out, k, k] -> Go [k, k, in, out]
     return t.permute(2, 3, 0, 1)
 
 
-def memae_gradients():
+def memae_gradients(xin=None, dtype=torch.float64):
     """Gradients of the train-mode mnist-flat MemAE loss (MSE + 0.0002 entropy) w.r.t.
-    the input, a few kernels, BN scales/shifts, a bias and the memory (Go layouts)."""
+    the input, a few kernels, BN scales/shifts, a bias and the memory (Go layouts),
+    computed in dtype (float64: the golden values; float32: PyTorch's own float32 error)."""
+    if xin is None:
+        xin = x
     enc, dec = build("mnist-flat")  # (weights are set with gradients disabled)
     with torch.enable_grad():
-        enc, dec = enc.double(), dec.double()
+        enc, dec = enc.to(dtype), dec.to(dtype)
         enc.train(True)
         dec.train(True)
-        mem = v(9000, (10, 64)).double().requires_grad_(True)
-        xg = x.clone().requires_grad_(True)
+        mem = v(9000, (10, 64)).to(dtype).requires_grad_(True)
+        xg = xin.clone().to(dtype).requires_grad_(True)
         z = enc(xg)
         read, att, pre = mem_module(z, mem, True, 0.0025)
         recon = dec(read)
@@ -262,11 +269,29 @@ def memae_gradients():
 
 grads = memae_gradients()
 
+
+def rel_l2(a, b):
+    a, b = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)
+    return float((a - b).norm() / b.norm())
+
+
+# Batch 64 (the thesis's batch size): the float64 gradients (without the input's,
+# to keep the file small) and the relative L2 error of PyTorch's own float32
+# computation of each, the level the Go float32 gradients are held to.
+# The input is the formula's clipped to [0, 1], like MNIST's pixels (non-negative, many
+# exact zeros): channel means far from zero are what one-pass variances cancel on.
+x64 = golden_input(64).clamp(0, 1)
+g64 = memae_gradients(x64)
+g64_f32 = memae_gradients(x64, torch.float32)
+del g64["x"]
+grads64 = {"loss": g64["loss"], "grad": {k: v for k, v in g64.items() if k != "loss"},
+           "torch_float32_rel_l2": {k: rel_l2(g64_f32[k], v) for k, v in g64.items() if k != "loss"}}
+
 # Entropy of a spatial addressing with h != w, thesis reduction vs paper.
 att = F.softmax(v(7777, (2, 5, 2, 3)).double() * 3, dim=1)
 ent = {"dims_bnhw": [2, 5, 2, 3], "weights_bnhw": flat(att),
        "thesis": float(entropy_thesis(att)), "paper": float(entropy_paper(att))}
 
 json.dump({"torch_version": torch.__version__, "batch": B, "cases": cases, "entropy_spatial": ent,
-           "memae_flat_train_gradients": grads},
+           "memae_flat_train_gradients": grads, "memae_flat_train_gradients_b64": grads64},
           sys.stdout, separators=(",", ":"))
