@@ -76,13 +76,14 @@ func ConvTranspose2DWith(x, kernel, bias *Node, stride, padding, outputPadding i
 
 // convTransposeNative: dilate the input with zeros (interleaving, differentiable),
 // then a stride-1 convolution with the spatially flipped kernel and padding
-// (k−1−p, k−1−p+op). GoMLX has no gradient for ConvGeneral's input dilation, hence
-// the explicit interleave.
+// (k−1−p, k−1−p+op). GoMLX's gradient of ConvGeneral's input dilation is wrong
+// (still in v0.28.16: TestUpstreamInputDilationGradient), hence the explicit
+// interleave.
 func convTransposeNative(x, kernel *Node, s, p, op int) *Node {
 	k := kernel.Shape().Dim(0)
 	xd := dilate(x, 1, s)
 	xd = dilate(xd, 2, s)
-	flipped := flipAxis(flipAxis(kernel, 0), 1)
+	flipped := Reverse(kernel, 0, 1)
 	lo, hi := k-1-p, k-1-p+op
 	return Convolve(xd, flipped).PaddingPerDim([][2]int{{lo, hi}, {lo, hi}}).Done()
 }
@@ -104,19 +105,6 @@ func dilate(x *Node, axis, s int) *Node {
 	dims[axis] = n * s
 	y = Reshape(y, dims...)
 	return SliceAxis(y, axis, AxisRange(0, (n-1)*s+1))
-}
-
-// flipAxis reverses axis with slices + Concatenate (Reverse has no gradient in GoMLX).
-func flipAxis(x *Node, axis int) *Node {
-	n := x.Shape().Dim(axis)
-	if n == 1 {
-		return x
-	}
-	parts := make([]*Node, n)
-	for i := range n {
-		parts[i] = SliceAxis(x, axis, AxisElem(n-1-i))
-	}
-	return Concatenate(parts, axis)
 }
 
 // convTransposePhases is the MatMul + stride-phase formulation: one MatMul

@@ -26,8 +26,13 @@
 // Every layer can be built in three numerically equivalent ways ([Formulation]):
 //
 //   - [Native] uses GoMLX's convolution op (fast on XLA). Even kernel sizes (cifar-flat's
-//     k2 layers) use the Im2Col form instead: GoMLX v0.28.2's gradient of its
-//     convolution is wrong for them (∂x off by O(10) against PyTorch) or panics.
+//     k2 layers) use the Im2Col form instead: GoMLX's gradient of its convolution is
+//     wrong for them (∂x off by O(1) of its scale against PyTorch), and transposed
+//     convolutions interleave zeros explicitly because the gradient of the
+//     convolution's input dilation is wrong too. Both are still so in v0.28.16;
+//     TestUpstream* in this package fail once GoMLX fixes them. (Reverse, whose
+//     missing gradient once needed a slice-and-concatenate flip, is differentiable
+//     since and used directly.)
 //   - [Im2Col] builds convolutions from strided slices and one matrix
 //     multiplication and transposed convolutions from one matrix multiplication
 //     whose taps are interleaved into stride phases, differentiated by GoMLX's
