@@ -62,7 +62,7 @@ func batchNorm2D(scope *model.Scope, x *Node, leaky bool) *Node {
 
 // batchNorm2DFast is [BatchNorm2DWith] (+ LeakyReLU when leaky) in the Fast
 // formulation: x flattened to [N, C], per-channel sums as MatMuls with a row of
-// ones, per-channel factors tiled to [N, C] with Concatenates, and in training
+// ones, per-channel factors broadcast to [N, C], and in training
 // the custom-VJP [bnLeakyFast].
 func batchNorm2DFast(x, gamma, beta, runningMean, runningVar *Node, training, leaky bool) (y, newMean, newVar *Node) {
 	shape := x.Shape()

@@ -62,7 +62,7 @@
 //     ∂x = a·v + b·xc + c per channel; statistics in two passes, as PyTorch: the
 //     one-pass E[x²]−μ² cancels in float32 on MNIST-like inputs, see pkg/models'
 //     TestGoldenGradientsBatch64); per-channel sums are MatMuls with a row of ones and per-channel
-//     factors are tiled to [N, C] with Concatenates instead of broadcast;
+//     factors are broadcast to [N, C] (a block copy since compute v0.1.14);
 //   - Conv(k3, s2, p1): forward im2col, ∂x as the 4-phase transposed convolution
 //     of the cotangent (a few slices on the small side instead of 9 Slice+Pad+Add
 //     on the large one), ∂w from the forward's columns;

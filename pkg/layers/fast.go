@@ -90,30 +90,14 @@ func colSum(x *Node) *Node {
 	return Reshape(MatMul(ones, x), x.Shape().Dim(1))
 }
 
-// tileRows repeats row [1,C] n times with ⌈log₂ n⌉ Concatenates (block copies;
-// the Go backend's broadcasts iterate per element).
-func tileRows(row *Node, n int) *Node {
-	pows := []*Node{row}
-	for (1 << len(pows)) <= n {
-		p := pows[len(pows)-1]
-		pows = append(pows, Concatenate([]*Node{p, p}, 0))
-	}
-	var parts []*Node
-	for i := len(pows) - 1; i >= 0; i-- {
-		if n&(1<<i) != 0 {
-			parts = append(parts, pows[i])
-		}
-	}
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	return Concatenate(parts, 0)
+// rows broadcasts c [C] to [n, C] (compute v0.1.14's broadcast is a block
+// copy; on v0.1.2 it iterated per element and a tiling by ⌈log₂ n⌉ Concatenates
+// was faster: 15% of the mnist-flat step's CPU time less since).
+func rows(c *Node, n int) *Node {
+	return BroadcastToDims(Reshape(c, 1, c.Shape().Dim(0)), n, c.Shape().Dim(0))
 }
 
-// rows materialises c [C] as [n, C] (see tileRows).
-func rows(c *Node, n int) *Node { return tileRows(Reshape(c, 1, c.Shape().Dim(0)), n) }
-
-// addBiasFast adds bias [C] to y [..., C] with a materialised (tiled) bias and a
+// addBiasFast adds bias [C] to y [..., C] with a broadcast bias and a
 // same-shape Add.
 func addBiasFast(y, bias *Node) *Node {
 	if bias == nil {
@@ -122,8 +106,8 @@ func addBiasFast(y, bias *Node) *Node {
 	c := y.Shape().Dim(-1)
 	y2 := Reshape(y, -1, c)
 	n := y2.Shape().Dim(0)
-	// Custom VJP: ∂bias = column sums of v (autodiff would slice v back through
-	// every Concatenate of the tiling).
+	// Custom VJP: ∂bias = column sums of v as a MatMul with a row of ones
+	// (autodiff would reduce over the broadcast rows).
 	out := customVJP([]*Node{y2, bias},
 		func(ins []*Node) *Node { return Add(ins[0], rows(ins[1], n)) },
 		func(_ []*Node, _, v *Node) []*Node { return []*Node{v, colSum(v)} })
