@@ -265,7 +265,9 @@ func TestFindGoMNISTBuildVersion(t *testing.T) {
 		t.Skip("GoMNIST is not in the module cache")
 	}
 	cache := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(dirs[0])))) // …/pkg/mod
-	t.Setenv("PATH", t.TempDir()) // no go tool
+
+	// No go tool: the module cache comes from the environment.
+	t.Setenv("PATH", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("GOPATH", "")
 	t.Setenv("GOMODCACHE", cache)
