@@ -6,7 +6,7 @@
 #   docker run --rm --gpus all -p 8888:8888 -v "$PWD/results:/home/cmemae/cmemae/results" cmemae   # GPU
 #   docker run --rm            -p 8888:8888 -v "$PWD/results:/home/cmemae/cmemae/results" cmemae   # CPU
 #
-# Every version is pinned by a build argument (checked by pkg/internal/repocheck).
+# Every version is pinned by a build argument (checked by .ci/repocheck).
 # GoNB, goimports and gopls are installed by .ci/install-gonb.sh, the script CI runs.
 
 # ---- versions ---------------------------------------------------------------

@@ -6,7 +6,7 @@
 #     Notebook, ipykernel), Fashion-MNIST, Chromium (browser test), curl.
 #   - GoNB + goimports + gopls, pinned, and the GoNB kernel registered in
 #     ${JUPYTER_DATA_DIR} — through .ci/install-gonb.sh, the same script the Dockerfile runs.
-#   - The project's modules (`go mod download`).
+#   - The modules of the project and of its checks, .ci/repocheck (`go mod download`).
 #
 # Environment: CMEMAE_CI_DIR (default ${TMPDIR:-/tmp}/cmemae-ci) holds CI state outside
 # the repository: bin/ (gonb, goimports, gopls) and jupyter/ (private JUPYTER_DATA_DIR).
@@ -51,6 +51,7 @@ GONB_BIN_DIR="${CMEMAE_CI_BIN}" GONB_RAW_ERROR=1 PROJECT_DIR="${REPO}" \
 
 log "go mod download"
 (cd "${REPO}" && go mod download)
+(cd "${REPO}/.ci/repocheck" && go mod download) # the repository checks' own module
 
 log "jupyter kernelspecs:"
 jupyter kernelspec list >&2

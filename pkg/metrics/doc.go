@@ -1,7 +1,8 @@
 // Package metrics holds the evaluation measures of the C-MemAE thesis:
 //   - [AUROC], the area under the ROC curve, computed exactly as
-//     scikit-learn's roc_auc_score (tied scores count one half), and
-//     [ROCCurve], the curve itself as roc_curve(drop_intermediate=False);
+//     scikit-learn's roc_auc_score (tied scores count one half); the curve
+//     itself is gonum's stat.ROC (gonum.org/v1/gonum/stat), whose trapezoidal
+//     area the tests check equals [AUROC];
 //   - [NormalConfidence], the thesis's score of being normal,
 //     1 − (e − min e)/(max e − min e) for reconstruction errors e;
 //   - [MeanErrors], the mean error of the normal and of the anomalous images;

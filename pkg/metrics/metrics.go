@@ -73,56 +73,6 @@ func AUROC(scores []float64, positive []bool) (float64, error) {
 	return (rankSum - p*(p+1)/2) / (p * n), nil
 }
 
-// ROCCurve returns the receiver operating characteristic of scores against
-// positive, as scikit-learn's roc_curve(drop_intermediate=False): one point per
-// distinct score, thresholds in decreasing order, starting at (0, 0) with
-// threshold +Inf and ending at (1, 1). fpr[i] and tpr[i] are the false and
-// true positive rates of predicting positive for scores ≥ thresholds[i].
-// Errors are those of [AUROC].
-func ROCCurve(scores []float64, positive []bool) (fpr, tpr, thresholds []float64, err error) {
-	if _, err := AUROC(scores, positive); err != nil {
-		return nil, nil, nil, err
-	}
-	order := make([]int, len(scores))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case scores[a] > scores[b]:
-			return -1
-		case scores[a] < scores[b]:
-			return 1
-		}
-		return 0
-	})
-	nPos := 0
-	for _, p := range positive {
-		if p {
-			nPos++
-		}
-	}
-	nNeg := len(positive) - nPos
-	fpr, tpr, thresholds = []float64{0}, []float64{0}, []float64{math.Inf(1)}
-	tp, fp := 0, 0
-	for i := 0; i < len(order); {
-		j := i
-		for j < len(order) && scores[order[j]] == scores[order[i]] {
-			if positive[order[j]] {
-				tp++
-			} else {
-				fp++
-			}
-			j++
-		}
-		fpr = append(fpr, float64(fp)/float64(nNeg))
-		tpr = append(tpr, float64(tp)/float64(nPos))
-		thresholds = append(thresholds, scores[order[i]])
-		i = j
-	}
-	return fpr, tpr, thresholds, nil
-}
-
 // NormalConfidence turns anomaly scores (reconstruction errors) into the
 // thesis's confidence of being normal: 1 − (e − min e)/(max e − min e), in
 // [0, 1], 1 for the smallest error. If all errors are equal (or there is only

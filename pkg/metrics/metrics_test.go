@@ -5,7 +5,11 @@ import (
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
 )
 
 func TestAUROCHandComputed(t *testing.T) {
@@ -84,48 +88,52 @@ func TestAUROCScikitLearn(t *testing.T) {
 		if math.Abs(got-c.AUROC) > 1e-12 {
 			t.Errorf("%s: AUROC = %.17g, scikit-learn %.17g", c.Name, got, c.AUROC)
 		}
-		// The ROC curve matches roc_curve(drop_intermediate=False) and its
-		// trapezoidal area is the AUROC.
-		fpr, tpr, thr, err := ROCCurve(c.Scores, c.Positive)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// An independent computation: gonum's ROC curve, which is scikit-learn's
+		// roc_curve(drop_intermediate=False), and its trapezoidal area.
+		fpr, tpr, thr := gonumROC(c.Scores, c.Positive)
 		if len(fpr) != len(c.FPR) || len(tpr) != len(c.TPR) || len(thr) != len(fpr) {
-			t.Fatalf("%s: ROC curve has %d points, scikit-learn %d", c.Name, len(fpr), len(c.FPR))
+			t.Fatalf("%s: gonum's ROC curve has %d points, scikit-learn %d", c.Name, len(fpr), len(c.FPR))
 		}
-		area := 0.0
 		for i := range fpr {
-			if math.Abs(fpr[i]-c.FPR[i]) > 1e-15 || math.Abs(tpr[i]-c.TPR[i]) > 1e-15 {
+			if math.Abs(fpr[i]-c.FPR[i]) > 1e-12 || math.Abs(tpr[i]-c.TPR[i]) > 1e-12 {
 				t.Fatalf("%s: point %d (%v, %v), scikit-learn (%v, %v)", c.Name, i, fpr[i], tpr[i], c.FPR[i], c.TPR[i])
 			}
-			if i > 0 {
-				area += (fpr[i] - fpr[i-1]) * (tpr[i] + tpr[i-1]) / 2
-				if thr[i] >= thr[i-1] {
-					t.Fatalf("%s: thresholds not decreasing at %d", c.Name, i)
-				}
-			}
 		}
-		if math.Abs(area-c.AUROC) > 1e-12 {
-			t.Errorf("%s: trapezoidal area %.17g, AUROC %.17g", c.Name, area, c.AUROC)
+		if area := integrate.Trapezoidal(fpr, tpr); math.Abs(area-got) > 1e-12 {
+			t.Errorf("%s: gonum's trapezoidal area %.17g, AUROC %.17g", c.Name, area, got)
 		}
 	}
 }
 
-func TestROCCurveHandComputed(t *testing.T) {
-	// Scores 0.9(+) 0.5(+) 0.5(−) 0.1(−): thresholds ∞, 0.9, 0.5, 0.1.
-	fpr, tpr, thr, err := ROCCurve([]float64{0.5, 0.1, 0.9, 0.5}, []bool{false, false, true, true})
+// gonumROC returns gonum's ROC curve of scores against positive: points for
+// thresholds +Inf, then every distinct score in decreasing order.
+func gonumROC(scores []float64, positive []bool) (fpr, tpr, thresholds []float64) {
+	y, classes := slices.Clone(scores), slices.Clone(positive)
+	stat.SortWeightedLabeled(y, classes, nil)
+	tpr, fpr, thresholds = stat.ROC(nil, y, classes, nil)
+	return fpr, tpr, thresholds
+}
+
+func TestGonumROCHandComputed(t *testing.T) {
+	// Scores 0.9(+) 0.5(+) 0.5(−) 0.1(−): thresholds ∞, 0.9, 0.5, 0.1; the area
+	// 0.5·(0.5+1)/2 + 0.5·1 = 0.875 is also the AUROC: pairs (0.9,0.5)=1
+	// (0.9,0.1)=1 (0.5,0.5)=½ (0.5,0.1)=1 → 3.5/4.
+	scores, positive := []float64{0.5, 0.1, 0.9, 0.5}, []bool{false, false, true, true}
+	fpr, tpr, thr := gonumROC(scores, positive)
+	wantF, wantT := []float64{0, 0, 0.5, 1}, []float64{0, 0.5, 1, 1}
+	wantThr := []float64{math.Inf(1), 0.9, 0.5, 0.1}
+	if !slices.Equal(fpr, wantF) || !slices.Equal(tpr, wantT) || !slices.Equal(thr, wantThr) {
+		t.Errorf("gonum ROC = fpr %v, tpr %v at %v; want %v, %v at %v", fpr, tpr, thr, wantF, wantT, wantThr)
+	}
+	auroc, err := AUROC(scores, positive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantF, wantT := []float64{0, 0, 0.5, 1}, []float64{0, 0.5, 1, 1}
-	wantThr := []float64{math.Inf(1), 0.9, 0.5, 0.1}
-	for i := range wantF {
-		if fpr[i] != wantF[i] || tpr[i] != wantT[i] || thr[i] != wantThr[i] {
-			t.Errorf("point %d: (%v, %v) at %v, want (%v, %v) at %v", i, fpr[i], tpr[i], thr[i], wantF[i], wantT[i], wantThr[i])
-		}
+	if area := integrate.Trapezoidal(fpr, tpr); auroc != 0.875 || area != 0.875 {
+		t.Errorf("AUROC %v, gonum's area %v; want 0.875", auroc, area)
 	}
-	if _, _, _, err := ROCCurve([]float64{1}, []bool{true}); !errors.Is(err, ErrOneClass) {
-		t.Errorf("one class: %v", err)
+	if !slices.Equal(scores, []float64{0.5, 0.1, 0.9, 0.5}) {
+		t.Errorf("gonumROC changed its input: %v", scores)
 	}
 }
 

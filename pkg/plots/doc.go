@@ -18,9 +18,9 @@
 //   - [Tile]: several figures side by side in one image.
 //
 // Table helpers render a results table as HTML ([HTMLTable], [ShowTable]) and
-// show LaTeX source ([ShowLaTeX]). Only figure helpers are named Display…: the
-// repository's notebook check treats a cell that calls plots.Display… as a figure
-// cell, which must produce an image output.
+// show LaTeX source ([ShowLaTeX]). The repository's notebook check (.ci/repocheck)
+// treats a cell that calls a function here taking a *Figure (and returning none), such
+// as [Display] or [DisplayChart], as a figure cell, which must produce an image output.
 //
 // Constructors return an error, never panic, for empty or inconsistent input.
 // The Display functions are no-ops outside a notebook (when GoNB's pipe is not

@@ -16,7 +16,7 @@ import (
 // clamped to [0, 1]. A zero Norm is the identity (values already in [0, 1]).
 type Norm struct{ Mean, Std []float64 }
 
-// Normalisations of the thesis's datasets (see THESIS_SPEC §4).
+// Normalisations of the thesis's datasets, as package data applies them (see its doc).
 var (
 	// MNISTNorm undoes (x/255 − 0.1307)/0.3081 (MNIST and Fashion-MNIST).
 	MNISTNorm = Norm{Mean: []float64{0.1307}, Std: []float64{0.3081}}

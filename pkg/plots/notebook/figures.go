@@ -8,7 +8,8 @@ import (
 
 // AddressingFigures draws image i's memory addressing at latent position p as
 // four bar charts: the latent vector, the pre-softmax similarities, the
-// post-softmax weights and the post-shrinkage weights (THESIS_SPEC §1, §7.4).
+// post-softmax weights and the post-shrinkage weights (the addressing steps of
+// package memory; experiment 4 in the README's "What the thesis code does").
 func AddressingFigures(a *Analysis, i, p int, what string) ([]*plots.Figure, error) {
 	if a == nil || a.Similarities == nil {
 		return nil, fmt.Errorf("notebook: AddressingFigures: no memory addressing (not a memory model)")

@@ -80,7 +80,10 @@ func checkPJRTVersions(t *testing.T, root string, df *Dockerfile) {
 		t.Errorf("go-xla %s in go.mod but %s in .ci/pjrt-install/go.mod", versions[0], versions[1])
 	}
 	// go-xla's DefaultCPUVersion, from the module cache.
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/gomlx/go-xla").Output()
+	// Asked in the project's module, which requires go-xla (this one does not).
+	goList := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/gomlx/go-xla")
+	goList.Dir = root
+	out, err := goList.Output()
 	if err != nil {
 		t.Logf("go-xla not in the module cache (%v): CPU plugin version not compared", err)
 	} else {

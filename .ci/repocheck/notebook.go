@@ -83,15 +83,12 @@ func ReadNotebook(path string) (*Notebook, error) {
 // FigureTag is the cell metadata tag that marks a figure cell.
 const FigureTag = "figure"
 
-// FigureSourceMarker marks a figure cell by its source: a call of the pkg/plots display helpers.
-const FigureSourceMarker = "plots.Display"
-
 // IsFigureCell reports whether c is a code cell that must produce an image (see the package doc).
 func (c *Cell) IsFigureCell() bool {
 	if c.CellType != "code" {
 		return false
 	}
-	return strings.Contains(string(c.Source), FigureSourceMarker) || slices.Contains(c.Metadata.Tags, FigureTag)
+	return figureCall.MatchString(string(c.Source)) || slices.Contains(c.Metadata.Tags, FigureTag)
 }
 
 // HasImage reports whether the output carries an image: image/png, image/svg+xml, or

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -17,9 +16,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
 )
 
 // TestBrowserRunsQuickstart runs notebooks/00_quickstart.ipynb (or $CMEMAE_BROWSER_NOTEBOOK,
@@ -123,66 +126,63 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 	waitHTTP(t, ctx, base+"/api/status?token="+token, 90*time.Second)
 	t.Logf("notebook server up at %s (log: %s)", base, serverLog.Name())
 
-	// Headless Chromium.
+	// Headless Chromium, driven by chromedp over the DevTools protocol.
 	chromeLog, err := os.Create(filepath.Join(artifacts, "browser-"+stem+"-chromium.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer chromeLog.Close()
-	browser, err := StartBrowser(chromium, filepath.Join(work, "chromium-profile"), 1280, 1000, chromeLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer browser.Close()
-	var jsErrors []string
-	browser.Events = func(method string, params json.RawMessage) {
-		if method == "Runtime.exceptionThrown" {
-			jsErrors = append(jsErrors, string(params))
+	opts := append(HeadlessOptions(chromium, filepath.Join(work, "chromium-profile")),
+		chromedp.WindowSize(1280, 1000), chromedp.CombinedOutput(chromeLog))
+	// The browser lives until the test returns (not only until ctx ends), so a
+	// screenshot can still be taken after a timeout.
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browser, closeBrowser := chromedp.NewContext(allocCtx)
+	defer closeBrowser()
+	var (
+		jsErrorsMu sync.Mutex
+		jsErrors   []string
+	)
+	if err := chromedp.Listen(browser, func(ev any) {
+		if e, ok := ev.(*cdpruntime.EventExceptionThrown); ok && e.ExceptionDetails != nil {
+			jsErrorsMu.Lock()
+			d := e.ExceptionDetails
+			msg := fmt.Sprintf("%s (%s:%d:%d)", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+			if d.Exception != nil {
+				msg += ": " + d.Exception.Description
+			}
+			jsErrors = append(jsErrors, msg)
+			jsErrorsMu.Unlock()
 		}
+	}); err != nil {
+		t.Fatalf("starting chromium %s: %v (its log: %s)", chromium, err, chromeLog.Name())
 	}
-	page, err := browser.NewPage(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	page, cancelPage := context.WithTimeout(browser, time.Until(deadline(ctx)))
+	defer cancelPage()
 	url := fmt.Sprintf("%s/notebooks/%s?token=%s", base, filepath.ToSlash(nbRel), token)
-	if err := page.Call(ctx, "Page.navigate", map[string]any{"url": url}, nil); err != nil {
-		t.Fatal(err)
+	if err := chromedp.Do(page, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("opening %s: %v", nbRel, err)
 	}
 
 	// Wait for the notebook UI and a connected, idle GoNB kernel.
-	waitJS(t, ctx, page, "kernel ready", 3*time.Minute, `(() => {
+	if _, err := chromedp.Run(page, chromedp.Poll[bool](`(() => {
 		const nb = window.Jupyter && Jupyter.notebook;
 		return !!(nb && nb.kernel && nb.kernel.is_connected() && nb.kernel.name === "gonb" &&
 			document.querySelector("#kernel_indicator_icon.kernel_idle_icon"));
-	})()`)
+	})()`, chromedp.WithPollingInterval(time.Second), chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+		saveScreenshot(t, page, filepath.Join(artifacts, "screenshot-"+stem+"-no-kernel.png"), "")
+		t.Fatalf("waiting for the notebook page with an idle GoNB kernel: %v", err)
+	}
 
-	// Cell > Run All, with real mouse clicks on the menu.
-	var menu struct {
-		Cell, RunAll *Rect
-	}
-	rectJS := `(sel) => { const e = document.querySelector(sel); if (!e) return null;
-		const r = e.getBoundingClientRect(); return {X: r.x + r.width/2, Y: r.y + r.height/2, Width: r.width, Height: r.height}; }`
-	if err := page.Eval(ctx, `(() => { const rect = `+rectJS+`;
-		const cell = [...document.querySelectorAll("#menus .dropdown-toggle")].find(a => a.textContent.trim() === "Cell");
-		if (cell) cell.id = "cmemae-cell-menu";
-		return {Cell: rect("#cmemae-cell-menu")}; })()`, &menu); err != nil {
-		t.Fatal(err)
-	}
-	if menu.Cell == nil {
-		t.Fatal(`no "Cell" menu in the notebook page`)
-	}
-	if err := page.Click(ctx, menu.Cell.X, menu.Cell.Y); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	if err := page.Eval(ctx, `(() => { const rect = `+rectJS+`; return {RunAll: rect("#run_all_cells > a")}; })()`, &menu); err != nil {
-		t.Fatal(err)
-	}
-	if menu.RunAll == nil || menu.RunAll.Width == 0 {
-		t.Fatal(`"Run All" menu item not visible after opening the Cell menu`)
-	}
-	if err := page.Click(ctx, menu.RunAll.X, menu.RunAll.Y); err != nil {
-		t.Fatal(err)
+	// Cell > Run All, with real mouse clicks on the menu (chromedp.Click clicks the
+	// centre of the visible element).
+	cellMenu := chromedp.JSPath(`[...document.querySelectorAll("#menus .dropdown-toggle")].find(a => a.textContent.trim() === "Cell")`)
+	if err := chromedp.Do(page,
+		chromedp.Click(cellMenu),
+		chromedp.Click(chromedp.CSS("#run_all_cells > a")),
+	); err != nil {
+		t.Fatalf(`clicking "Cell > Run All": %v`, err)
 	}
 	started := time.Now()
 	t.Logf(`clicked "Cell > Run All" in %s`, nbRel)
@@ -195,16 +195,16 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 	var last progress
 	stable := 0
 	for {
-		var p progress
-		if err := page.Eval(ctx, `(() => {
+		p, err := chromedp.Run(page, chromedp.Evaluate[progress](`(() => {
 			const cells = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code" && c.get_text().trim() !== "");
 			const n = (c) => c.input_prompt_number;
 			return {Total: cells.length,
 				Done: cells.filter(c => typeof n(c) === "number").length,
 				Running: cells.filter(c => n(c) === "*").length,
 				Idle: !!document.querySelector("#kernel_indicator_icon.kernel_idle_icon")};
-		})()`, &p); err != nil {
-			t.Fatal(err)
+		})()`))
+		if err != nil {
+			t.Fatalf("reading the notebook's progress: %v", err)
 		}
 		if p != last {
 			t.Logf("%5.0fs: %d/%d code cells done, %d running, kernel idle=%v", time.Since(started).Seconds(), p.Done, p.Total, p.Running, p.Idle)
@@ -219,22 +219,23 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 			stable = 0
 		}
 		select {
-		case <-ctx.Done():
-			saveScreenshot(t, ctx, page, filepath.Join(artifacts, "screenshot-"+stem+"-timeout.png"), nil)
+		case <-page.Done():
+			saveScreenshot(t, page, filepath.Join(artifacts, "screenshot-"+stem+"-timeout.png"), "")
 			t.Fatalf("notebook did not finish within %s: %+v", timeout, p)
 		case <-time.After(2 * time.Second):
 		}
 	}
 	t.Logf("all cells ran in %s", time.Since(started).Round(time.Second))
 
-	// What the page shows: plots in output areas, no errors.
-	var shown struct {
+	// What the page shows: plots in output areas, no errors. The first plot gets an
+	// id, so it can be captured on its own.
+	type plotRect struct{ X, Y, Width, Height float64 }
+	shown, err := chromedp.Run(page, chromedp.Evaluate[struct {
 		Images         int
 		Errors         []string
 		StderrFailures []string
-		Plot           *Rect
-	}
-	if err := page.Eval(ctx, `(() => {
+		Plot           *plotRect
+	}](`(() => {
 		const imgs = [...document.querySelectorAll(".output_area img, .output_area svg")].filter(e => {
 			const r = e.getBoundingClientRect();
 			return r.width > 50 && r.height > 50 && (e.tagName.toLowerCase() !== "img" || (e.complete && e.naturalWidth > 0));
@@ -244,18 +245,19 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 			.filter(s => s.includes("exit status ") || s.includes("panic:")).map(s => s.slice(0, 500));
 		let plot = null;
 		if (imgs.length > 0) {
+			imgs[0].id = "`+plotID+`";
 			imgs[0].scrollIntoView({block: "center"});
 			const r = imgs[0].getBoundingClientRect();
 			plot = {X: r.x + window.scrollX, Y: r.y + window.scrollY, Width: r.width, Height: r.height};
 		}
 		return {Images: imgs.length, Errors: errs, StderrFailures: stderr, Plot: plot};
-	})()`, &shown); err != nil {
-		t.Fatal(err)
+	})()`))
+	if err != nil {
+		t.Fatalf("reading the rendered outputs: %v", err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	saveScreenshot(t, ctx, page, filepath.Join(artifacts, "screenshot-"+stem+".png"), nil)
-	var dom string
-	if err := page.Eval(ctx, `document.documentElement.outerHTML`, &dom); err == nil {
+	saveScreenshot(t, page, filepath.Join(artifacts, "screenshot-"+stem+".png"), "")
+	if dom, err := chromedp.Run(page, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); err == nil {
 		_ = os.WriteFile(filepath.Join(artifacts, "dom-"+stem+".html"), []byte(dom), 0o644)
 	}
 	for _, e := range shown.Errors {
@@ -264,16 +266,18 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 	for _, e := range shown.StderrFailures {
 		t.Errorf("failure on stderr in the page: %s", e)
 	}
+	jsErrorsMu.Lock()
 	for _, e := range jsErrors {
 		t.Logf("javascript exception: %s", e)
 	}
+	jsErrorsMu.Unlock()
 	if shown.Images == 0 || shown.Plot == nil {
 		t.Fatal("no rendered plot (<img>/<svg> larger than 50×50 px) in any output area")
 	}
 	t.Logf("%d rendered plot(s) in output areas; first at %+v", shown.Images, *shown.Plot)
 
 	// The plot itself, cropped from the page: it must be a real picture, not blank.
-	plotPNG := saveScreenshot(t, ctx, page, filepath.Join(artifacts, "screenshot-"+stem+"-plot.png"), shown.Plot)
+	plotPNG := saveScreenshot(t, page, filepath.Join(artifacts, "screenshot-"+stem+"-plot.png"), plotID)
 	img, err := png.Decode(bytes.NewReader(plotPNG))
 	if err != nil {
 		t.Fatalf("decoding the plot screenshot: %v", err)
@@ -285,6 +289,18 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 		t.Errorf("plot screenshot looks blank: %d colours, %.2f%% non-white", colours, 100*nonWhite)
 	}
 }
+
+// deadline returns ctx's deadline (the test sets one).
+func deadline(ctx context.Context) time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return time.Now().Add(time.Hour)
+	}
+	return d
+}
+
+// plotID is the element id the test gives the first rendered plot.
+const plotID = "cmemae-first-plot"
 
 // imageStats returns the number of distinct colours and the fraction of pixels that
 // are not (near) white.
@@ -316,9 +332,18 @@ func TestImageStats(t *testing.T) {
 	}
 }
 
-func saveScreenshot(t *testing.T, ctx context.Context, page *Page, path string, clip *Rect) []byte {
+// saveScreenshot saves a PNG of the viewport, or of the element with id elementID when
+// it is not empty, and returns it. It works on a fresh 30 s context derived from the
+// browser's, so it still works after the test's own deadline passed.
+func saveScreenshot(t *testing.T, page context.Context, path, elementID string) []byte {
 	t.Helper()
-	data, err := page.Screenshot(ctx, clip)
+	shot := chromedp.CaptureScreenshot()
+	if elementID != "" {
+		shot = chromedp.Screenshot(chromedp.ID(elementID))
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(page), 30*time.Second)
+	defer cancel()
+	data, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Errorf("screenshot %s: %v", path, err)
 		return nil
@@ -328,22 +353,6 @@ func saveScreenshot(t *testing.T, ctx context.Context, page *Page, path string, 
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(data))
 	return data
-}
-
-func waitJS(t *testing.T, ctx context.Context, page *Page, what string, limit time.Duration, expr string) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		var ok bool
-		err := page.Eval(ctx, expr, &ok)
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatalf("waiting for %s: gave up after %s (last error: %v)", what, limit, err)
-		}
-		time.Sleep(time.Second)
-	}
 }
 
 func waitHTTP(t *testing.T, ctx context.Context, url string, limit time.Duration) {

@@ -1,5 +1,12 @@
 // Package repocheck holds the repository's own consistency checks, run by CI
-// (`bash .ci/test.sh`) as ordinary Go tests:
+// (`bash .ci/test.sh`) as ordinary Go tests. It is a Go module of its own
+// (.ci/repocheck/go.mod), so its dependencies (BuildKit's Dockerfile parser, chromedp)
+// are not the project's; it reads the project's files from the repository root
+// ([RepoRoot]) and imports none of its packages. Run it with
+//
+//	cd .ci/repocheck && go test ./...
+//
+// The checks:
 //
 //   - Dockerfile static checks (no Docker engine is needed): the Dockerfile at the
 //     top of the repository is parsed with the official BuildKit parser
@@ -21,9 +28,10 @@
 //
 //   - A real-browser test (TestBrowserRunsQuickstart, enabled by CMEMAE_BROWSER_TEST=1):
 //     Debian's classic Jupyter Notebook server with the GoNB kernel, on loopback,
-//     opened in headless Chromium driven over the DevTools protocol; the test clicks
-//     "Cell > Run All" on notebooks/00_quickstart.ipynb, waits for the kernel, checks
-//     the rendered page has a plot in an output area and saves a screenshot.
+//     opened in headless Chromium ([HeadlessFlags]) driven over the DevTools protocol
+//     by chromedp (github.com/chromedp/chromedp); the test clicks "Cell > Run All" on
+//     notebooks/00_quickstart.ipynb, waits for the kernel, checks the rendered page has
+//     a plot in an output area and saves screenshots.
 //
 // # Rules notebooks follow (checked here)
 //
@@ -36,9 +44,10 @@
 // The check ([CheckNotebookSetup]) asks for "go work" and "${GONB_DIR}/.." in the
 // first code cell. The Docker image keeps notebooks/ next to go.mod, as here.
 //
-// Figure cells. A code cell is a "figure cell" when its source contains
-// "plots.Display" (the pkg/plots helpers that render gonum/plot figures inline) or
-// when its metadata has the tag "figure". After execution every figure cell must
+// Figure cells. A code cell is a "figure cell" when its source calls one of the
+// pkg/plots functions that show a figure inline ([FigureFuncs]: plots.Display,
+// plots.DisplayChart, ...; TestFigureFuncs keeps the list equal to pkg/plots's
+// exported functions taking a *Figure) or when its metadata has the tag "figure". After execution every figure cell must
 // have at least one image output: a display_data / execute_result / update_display_data
 // whose data holds "image/png" or "image/svg+xml", or "text/html" containing an
 // "<svg" element or an "<img" element (GoNB's gonbui.DisplaySVG sends SVG as HTML).
