@@ -21,25 +21,26 @@ const (
 // store.SetTraining(g, true) as train.Trainer does): it normalises with the batch
 // mean and biased batch variance and updates the running statistics with momentum
 // 0.1 using the unbiased variance. Otherwise it normalises with the running statistics.
-func BatchNorm2D(scope *model.Scope, x *Node) *Node {
-	return batchNorm2D(scope, x, false)
+// f is the formulation of the graph (Auto: per backend).
+func BatchNorm2D(scope *model.Scope, x *Node, f Formulation) *Node {
+	return batchNorm2D(scope, x, f, false)
 }
 
 // BatchNorm2DLeakyReLU is LeakyReLU(BatchNorm2D(scope, x)) (the thesis's block
 // after every convolution but the last). With the Fast formulation it is one fused
 // operation with a closed-form gradient; otherwise the two layers in sequence.
-func BatchNorm2DLeakyReLU(scope *model.Scope, x *Node) *Node {
-	return batchNorm2D(scope, x, true)
+func BatchNorm2DLeakyReLU(scope *model.Scope, x *Node, f Formulation) *Node {
+	return batchNorm2D(scope, x, f, true)
 }
 
-func batchNorm2D(scope *model.Scope, x *Node, leaky bool) *Node {
+func batchNorm2D(scope *model.Scope, x *Node, f Formulation, leaky bool) *Node {
 	if x.Rank() != 4 {
 		exceptions.Panicf("layers.BatchNorm2D: want x [B,H,W,C], got %s", x.Shape())
 	}
 	g := x.Graph()
 	gamma, beta, runMean, runVar := BatchNorm2DVariables(scope, x.Shape().Dim(3))
 	training := scope.IsTraining(g)
-	if FormulationFor(g) == Fast {
+	if f.resolve(g) == Fast {
 		y, newMean, newVar := batchNorm2DFast(x, gamma.NodeValue(g), beta.NodeValue(g),
 			runMean.NodeValue(g), runVar.NodeValue(g), training, leaky)
 		if training {

@@ -40,19 +40,8 @@ func BenchmarkLayers(b *testing.B) {
 	}
 	backend := testbackend.Go(b)
 	for _, c := range cases {
-		for _, f := range []Formulation{Fast, Im2Col, Im2Col + 100} {
-			name := f.String()
-			sub := subPixelForce
-			if f == Im2Col {
-				name = "im2col-subpixel"
-			}
-			if f == Im2Col+100 {
-				f, sub, name = Im2Col, subPixelOff, "im2col-phases"
-			}
-			b.Run(fmt.Sprintf("%s/%s", c.name, name), func(b *testing.B) {
-				prevSub := subPixel
-				subPixel = sub
-				defer func() { subPixel = prevSub }()
+		for _, f := range []Formulation{Fast, im2colSubPixel, im2colPhases} {
+			b.Run(fmt.Sprintf("%s/%s", c.name, f), func(b *testing.B) {
 				x := tensors.FromFlatDataAndDimensions(make([]float32, 64*c.h*c.h*c.cin), 64, c.h, c.h, c.cin)
 				k := tensors.FromFlatDataAndDimensions(make([]float32, 9*c.spec.In*c.spec.Out), 3, 3, c.spec.In, c.spec.Out)
 				bias := tensors.FromFlatDataAndDimensions(make([]float32, c.spec.Out), c.spec.Out)

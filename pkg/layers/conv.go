@@ -32,11 +32,12 @@ func (c ConvSpec) TransposedOutputSize(in int) int {
 
 // Conv2D applies Conv(In→Out, k, s, p) with bias to x [B, H, W, In], creating (or
 // reusing) the variables "weights" [k, k, In, Out] and "biases" [Out] in scope.
-// Output: [B, Ho, Wo, Out] with Ho = ⌊(H + 2p − k)/s⌋ + 1.
-func Conv2D(scope *model.Scope, x *Node, spec ConvSpec) *Node {
+// Output: [B, Ho, Wo, Out] with Ho = ⌊(H + 2p − k)/s⌋ + 1. f is the
+// formulation of the graph (Auto: per backend).
+func Conv2D(scope *model.Scope, x *Node, spec ConvSpec, f Formulation) *Node {
 	w, b := Conv2DVariables(scope, spec)
 	g := x.Graph()
-	return Conv2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, Auto)
+	return Conv2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, f)
 }
 
 // Conv2DVariables creates (or returns) the variables of [Conv2D] in scope:
@@ -49,7 +50,7 @@ func Conv2DVariables(scope *model.Scope, spec ConvSpec) (weights, biases *model.
 }
 
 // Conv2DWith is the functional form of [Conv2D]: kernel [k, k, Cin, Cout], bias
-// [Cout] (may be nil). f == Auto resolves with [FormulationFor].
+// [Cout] (may be nil). f == Auto resolves per backend ([FormulationForBackend]).
 func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node {
 	if x.Rank() != 4 || kernel.Rank() != 4 {
 		exceptions.Panicf("layers.Conv2D: want x [B,H,W,C] and kernel [k,k,Cin,Cout], got x %s, kernel %s", x.Shape(), kernel.Shape())
@@ -58,9 +59,7 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 	if x.Shape().Dim(3) != cin {
 		exceptions.Panicf("layers.Conv2D: x has %d channels, kernel expects %d", x.Shape().Dim(3), cin)
 	}
-	if f == Auto {
-		f = FormulationFor(x.Graph())
-	}
+	f = f.resolve(x.Graph())
 	if f == Native && (kh%2 == 0 || kw%2 == 0) {
 		// GoMLX's gradient of ConvGeneral is wrong for even kernels (∂x off by
 		// O(1) of its scale against PyTorch; still in v0.28.16:
@@ -76,7 +75,7 @@ func Conv2DWith(x, kernel, bias *Node, stride, padding int, f Formulation) *Node
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
 	default:
 		B, H, W := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
-		if useConvSubPixel(cin) && stride > 1 && kh == kw && kh > stride && H == W {
+		if useConvSubPixel(cin, f) && stride > 1 && kh == kw && kh > stride && H == W {
 			y = convSubPixel(x, kernel, stride, padding)
 			break
 		}

@@ -15,10 +15,11 @@ import (
 // Ho = (H−1)·s − 2p + k + op.
 //
 // A PyTorch ConvTranspose2d weight w[in, out, kh, kw] maps to weights[kh, kw, in, out].
-func ConvTranspose2D(scope *model.Scope, x *Node, spec ConvSpec) *Node {
+// f is the formulation of the graph (Auto: per backend).
+func ConvTranspose2D(scope *model.Scope, x *Node, spec ConvSpec, f Formulation) *Node {
 	w, b := ConvTranspose2DVariables(scope, spec)
 	g := x.Graph()
-	return ConvTranspose2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, spec.OutputPadding, Auto)
+	return ConvTranspose2DWith(x, w.NodeValue(g), b.NodeValue(g), spec.Stride, spec.Padding, spec.OutputPadding, f)
 }
 
 // ConvTranspose2DVariables creates (or returns) the variables of [ConvTranspose2D]
@@ -32,7 +33,7 @@ func ConvTranspose2DVariables(scope *model.Scope, spec ConvSpec) (weights, biase
 }
 
 // ConvTranspose2DWith is the functional form of [ConvTranspose2D]: kernel
-// [k, k, Cin, Cout], bias [Cout] (may be nil). f == Auto resolves with [FormulationFor].
+// [k, k, Cin, Cout], bias [Cout] (may be nil). f == Auto resolves per backend ([FormulationForBackend]).
 //
 // Definition (PyTorch): the full output y[h·s+i, w·s+j, co] += Σ_ci x[h, w, ci]·K[i, j, ci, co]
 // over input positions (h, w) and taps (i, j), of size (H−1)·s+k; the result is
@@ -52,9 +53,7 @@ func ConvTranspose2DWith(x, kernel, bias *Node, stride, padding, outputPadding i
 	if stride < 1 || padding < 0 || outputPadding < 0 {
 		exceptions.Panicf("layers.ConvTranspose2D: invalid stride %d / padding %d / output_padding %d", stride, padding, outputPadding)
 	}
-	if f == Auto {
-		f = FormulationFor(x.Graph())
-	}
+	f = f.resolve(x.Graph())
 	var y *Node
 	if f == Fast {
 		return addBiasFast(convTransposeFast(x, kernel, stride, padding, outputPadding), bias)
@@ -63,7 +62,7 @@ func ConvTranspose2DWith(x, kernel, bias *Node, stride, padding, outputPadding i
 		// (Even kernels: see Conv2DWith — GoMLX's native convolution gradient is
 		// wrong or panics for them, so they use the MatMul form below.)
 		y = convTransposeNative(x, kernel, stride, padding, outputPadding)
-	} else if useConvTransposeSubPixel(cin, cout) {
+	} else if useConvTransposeSubPixel(cin, cout, f) {
 		y = convTransposeSubPixel(x, kernel, stride, padding, outputPadding)
 	} else {
 		y = convTransposePhases(x, kernel, stride, padding, outputPadding)

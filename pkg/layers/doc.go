@@ -39,7 +39,8 @@
 //     autodiff (about 6x faster than Native on the pure-Go backend, whose generic
 //     convolution is slow).
 //   - [Fast] is what [Auto] picks on the pure-Go backend ("go"); anything else
-//     gets Native. [SetFormulation] overrides the choice.
+//     gets Native. The formulation is an argument of every layer (models carry it
+//     in their Config), so one process can build graphs in several.
 //
 // Why Fast: profiles (go tool pprof, and a per-op timer in a copy of the backend)
 // of the mnist-flat MemAE training step with Im2Col showed that only ~15–25% of the

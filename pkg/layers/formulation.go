@@ -3,7 +3,6 @@ package layers
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/gomlx/compute"
 
@@ -17,8 +16,8 @@ const (
 	// Auto picks Fast on the pure-Go backend and Native everywhere else.
 	Auto Formulation = iota
 	// Native uses GoMLX's convolution op (ConvGeneral) for odd kernel sizes; even
-	// kernels use the Im2Col form, because GoMLX v0.28.2's gradient of
-	// ConvGeneral is wrong (or panics) for them.
+	// kernels use the Im2Col form, because GoMLX's gradient of ConvGeneral is
+	// wrong for them (see the package documentation).
 	Native
 	// Im2Col uses strided slices + MatMul for convolutions and MatMul + stride-phase
 	// interleaving for transposed convolutions.
@@ -28,6 +27,12 @@ const (
 	// stride-2 convolutions and batch normalisation + LeakyReLU, and per-layer
 	// forms of the stride-2 transposed convolution (see the package documentation).
 	Fast
+
+	// im2colSubPixel and im2colPhases are Im2Col with its per-layer choice of
+	// the sub-pixel forms (subpixel.go) forced on or off: tests and benchmarks
+	// compare every form.
+	im2colSubPixel
+	im2colPhases
 )
 
 // String implements fmt.Stringer.
@@ -41,6 +46,10 @@ func (f Formulation) String() string {
 		return "im2col"
 	case Fast:
 		return "fast"
+	case im2colSubPixel:
+		return "im2col-subpixel"
+	case im2colPhases:
+		return "im2col-phases"
 	}
 	return fmt.Sprintf("Formulation(%d)", int(f))
 }
@@ -60,26 +69,31 @@ func ParseFormulation(s string) (Formulation, error) {
 	return Auto, fmt.Errorf("layers: unknown formulation %q (valid: auto, native, im2col, fast)", s)
 }
 
-var globalFormulation atomic.Int32
+// MarshalText implements encoding.TextMarshaler (configurations and checkpoints
+// store the name).
+func (f Formulation) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
-// SetFormulation sets the formulation used by graphs built from now on (process
-// wide). Auto (the default) chooses per backend. It returns the previous setting,
-// so tests can restore it.
-func SetFormulation(f Formulation) (previous Formulation) {
-	return Formulation(globalFormulation.Swap(int32(f)))
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (f *Formulation) UnmarshalText(b []byte) error {
+	v, err := ParseFormulation(string(b))
+	if err != nil {
+		return err
+	}
+	*f = v
+	return nil
 }
 
-// CurrentFormulation returns the process-wide setting (possibly Auto).
-func CurrentFormulation() Formulation { return Formulation(globalFormulation.Load()) }
-
-// FormulationFor resolves the formulation to use for graph g: the process-wide
-// setting if not Auto, otherwise Fast for the pure-Go backend ("go") and Native
-// for every other backend.
-func FormulationFor(g *graph.Graph) Formulation {
-	if f := CurrentFormulation(); f != Auto {
+// resolve returns f, or for Auto the choice for g's backend.
+func (f Formulation) resolve(g *graph.Graph) Formulation {
+	if f != Auto {
 		return f
 	}
 	return FormulationForBackend(g.Backend())
+}
+
+// im2col reports whether f is one of the Im2Col forms.
+func (f Formulation) im2col() bool {
+	return f == Im2Col || f == im2colSubPixel || f == im2colPhases
 }
 
 // FormulationForBackend is the automatic choice for a backend: Fast for the

@@ -94,25 +94,9 @@ func refConvT(x nhwc, kern []float32, k, cout, s, p, op int, bias []float32) nhw
 	return out
 }
 
-// variants are the formulations under test: Native, Im2Col with the sub-pixel
-// forms, and Im2Col with strided slices / stride phases.
-var variants = []struct {
-	name     string
-	f        Formulation
-	subPixel int
-}{{"native", Native, subPixelOff}, {"im2col-subpixel", Im2Col, subPixelForce}, {"im2col-phases", Im2Col, subPixelOff}}
-
-// withVariant sets the variant for the duration of fn.
-func withVariant(v struct {
-	name     string
-	f        Formulation
-	subPixel int
-}, fn func(f Formulation)) {
-	prev := subPixel
-	subPixel = v.subPixel
-	defer func() { subPixel = prev }()
-	fn(v.f)
-}
+// variants are the formulations under test: Native, and Im2Col with the
+// sub-pixel forms and with strided slices / stride phases only.
+var variants = []Formulation{Native, im2colSubPixel, im2colPhases}
 
 func runConv(t *testing.T, transposed bool, f Formulation, x nhwc, kern []float32, k, cout, s, p, op int, bias []float32) []float32 {
 	t.Helper()
@@ -195,11 +179,9 @@ func TestConvTransposeHandComputed(t *testing.T) {
 			3, 3, 4, 4, 4}},
 	}
 	for _, c := range cases {
-		for _, v := range variants {
-			withVariant(v, func(f Formulation) {
-				got := runConv(t, true, f, x, ones, 3, 1, c.s, c.p, c.op, zero)
-				assertClose(t, fmt.Sprintf("s=%d p=%d op=%d %s", c.s, c.p, c.op, v.name), got, c.want, 1e-6)
-			})
+		for _, f := range variants {
+			got := runConv(t, true, f, x, ones, 3, 1, c.s, c.p, c.op, zero)
+			assertClose(t, fmt.Sprintf("s=%d p=%d op=%d %s", c.s, c.p, c.op, f), got, c.want, 1e-6)
 		}
 	}
 }
@@ -220,11 +202,9 @@ func TestConvTransposeReference(t *testing.T) {
 					kern := randT(r, k, k, 3, 4)
 					bias := randT(r, 4)
 					want := refConvT(x, kern, k, 4, s, p, op, bias)
-					for _, v := range variants {
-						withVariant(v, func(f Formulation) {
-							got := runConv(t, true, f, x, kern, k, 4, s, p, op, bias)
-							assertClose(t, fmt.Sprintf("k=%d s=%d p=%d op=%d %s", k, s, p, op, v.name), got, want.d, 1e-5)
-						})
+					for _, f := range variants {
+						got := runConv(t, true, f, x, kern, k, 4, s, p, op, bias)
+						assertClose(t, fmt.Sprintf("k=%d s=%d p=%d op=%d %s", k, s, p, op, f), got, want.d, 1e-5)
 					}
 				}
 			}
@@ -246,11 +226,9 @@ func TestConvReference(t *testing.T) {
 					kern := randT(r, k, k, 3, 5)
 					bias := randT(r, 5)
 					want := refConv(x, kern, k, 5, s, p, bias)
-					for _, v := range variants {
-						withVariant(v, func(f Formulation) {
-							got := runConv(t, false, f, x, kern, k, 5, s, p, 0, bias)
-							assertClose(t, fmt.Sprintf("k=%d s=%d p=%d hw=%d %s", k, s, p, hw, v.name), got, want.d, 1e-5)
-						})
+					for _, f := range variants {
+						got := runConv(t, false, f, x, kern, k, 5, s, p, 0, bias)
+						assertClose(t, fmt.Sprintf("k=%d s=%d p=%d hw=%d %s", k, s, p, hw, f), got, want.d, 1e-5)
 					}
 				}
 			}
@@ -272,10 +250,7 @@ func TestFormulationGradientsAgree(t *testing.T) {
 	bias := tensors.FromFlatDataAndDimensions(randT(r, 4), 4)
 	for _, transposed := range []bool{false, true} {
 		var results [3][]*tensors.Tensor
-		for fi, v := range variants {
-			prev := subPixel
-			subPixel = v.subPixel
-			f := v.f
+		for fi, f := range variants {
 			res, err := graph.CallOnceN(backend, func(xn, kn, bn *graph.Node) []*graph.Node {
 				var y *graph.Node
 				if transposed {
@@ -287,7 +262,6 @@ func TestFormulationGradientsAgree(t *testing.T) {
 				loss := graph.ReduceAllSum(graph.Mul(graph.Square(y), w))
 				return graph.Gradient(loss, xn, kn, bn)
 			}, x, kern, bias)
-			subPixel = prev
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -295,7 +269,7 @@ func TestFormulationGradientsAgree(t *testing.T) {
 		}
 		for vi := 1; vi < len(variants); vi++ {
 			for i := range 3 {
-				assertClose(t, fmt.Sprintf("transposed=%v grad %d %s vs native", transposed, i, variants[vi].name),
+				assertClose(t, fmt.Sprintf("transposed=%v grad %d %s vs native", transposed, i, variants[vi]),
 					tensors.MustCopyFlatData[float32](results[vi][i]), tensors.MustCopyFlatData[float32](results[0][i]), 1e-4)
 			}
 		}
@@ -311,7 +285,7 @@ func TestBatchNorm(t *testing.T) {
 	store := model.NewStore()
 	train := model.MustNewExec(backend, store, func(scope *model.Scope, xn *graph.Node) *graph.Node {
 		scope.Store().SetTraining(xn.Graph(), true)
-		return BatchNorm2D(scope.At("bn"), xn)
+		return BatchNorm2D(scope.At("bn"), xn, Auto)
 	})
 	y := tensors.MustCopyFlatData[float32](train.MustCall1(x))
 	sd := math.Sqrt(3.5 + 1e-5)
@@ -322,7 +296,7 @@ func TestBatchNorm(t *testing.T) {
 	assertClose(t, "running var", rv, []float32{float32(0.9 + 0.1*14.0/3.0)}, 1e-6)
 
 	eval := model.MustNewExec(backend, store, func(scope *model.Scope, xn *graph.Node) *graph.Node {
-		return BatchNorm2D(scope.At("bn"), xn)
+		return BatchNorm2D(scope.At("bn"), xn, Auto)
 	})
 	y = tensors.MustCopyFlatData[float32](eval.MustCall1(x))
 	v := 0.9 + 0.1*14.0/3.0
@@ -344,8 +318,8 @@ func TestInitBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	exec := model.MustNewExec(backend, store, func(scope *model.Scope, xn *graph.Node) *graph.Node {
-		y := Conv2D(scope.At("conv"), xn, ConvSpec{In: 4, Out: 8, Kernel: 3, Stride: 1, Padding: 1})
-		return ConvTranspose2D(scope.At("convt"), y, ConvSpec{In: 8, Out: 2, Kernel: 3, Stride: 2, Padding: 1, OutputPadding: 1})
+		y := Conv2D(scope.At("conv"), xn, ConvSpec{In: 4, Out: 8, Kernel: 3, Stride: 1, Padding: 1}, Auto)
+		return ConvTranspose2D(scope.At("convt"), y, ConvSpec{In: 8, Out: 2, Kernel: 3, Stride: 2, Padding: 1, OutputPadding: 1}, Auto)
 	})
 	out := exec.MustCall1(tensors.FromFlatDataAndDimensions(make([]float32, 2*4*4*4), 2, 4, 4, 4))
 	if d := out.Shape().Dimensions; d[1] != 8 || d[2] != 8 || d[3] != 2 {

@@ -13,29 +13,21 @@ import (
 // Q² zero-paddings instead of k² strided ones — the expensive part on the Go
 // backend — at the price of multiplying some zero kernel taps (16 instead of 9).
 
-// subPixel enables the sub-pixel Im2Col formulations where they are cheaper
-// (tests and benchmarks compare both). Measured on the Go backend (CPU time of
-// forward+backward, batch 64, BenchmarkLayers): the sub-pixel convolution wins
-// only for a single input channel (conv 1→32 on 28×28: 26 vs 35 ms) and loses
-// from 3 channels up (conv 3→64 on 32×32: 100 vs 74 ms; conv 64→128: +50%); the
-// sub-pixel transposed convolution wins when it widens the channels (convT 16→32
-// on 7×7: 54 vs 91 ms) and loses when it narrows them (convT 64→3 on 16×16: 230
-// vs 66 ms; convT 128→64: +40%).
-var subPixel = subPixelAuto
-
-const (
-	subPixelOff   = iota // strided slices / stride phases only
-	subPixelAuto         // per layer, by the rules above
-	subPixelForce        // always (tests)
-)
-
-// useConvSubPixel and useConvTransposeSubPixel are the per-layer choices.
-func useConvSubPixel(cin int) bool {
-	return subPixel == subPixelForce || (subPixel == subPixelAuto && cin == 1)
+// useConvSubPixel and useConvTransposeSubPixel are the per-layer choices of
+// the Im2Col forms (im2colSubPixel and im2colPhases force them on or off).
+// Measured on the Go backend (CPU time of forward+backward, batch 64,
+// BenchmarkLayers): the sub-pixel convolution wins only for a single input
+// channel (conv 1→32 on 28×28: 26 vs 35 ms) and loses from 3 channels up (conv
+// 3→64 on 32×32: 100 vs 74 ms; conv 64→128: +50%); the sub-pixel transposed
+// convolution wins when it widens the channels (convT 16→32 on 7×7: 54 vs 91
+// ms) and loses when it narrows them (convT 64→3 on 16×16: 230 vs 66 ms; convT
+// 128→64: +40%).
+func useConvSubPixel(cin int, f Formulation) bool {
+	return f == im2colSubPixel || (f != im2colPhases && cin == 1)
 }
 
-func useConvTransposeSubPixel(cin, cout int) bool {
-	return subPixel == subPixelForce || (subPixel == subPixelAuto && cout >= 2*cin)
+func useConvTransposeSubPixel(cin, cout int, f Formulation) bool {
+	return f == im2colSubPixel || (f != im2colPhases && cout >= 2*cin)
 }
 
 // blockKernel rearranges kernel [k,k,Cin,Cout] into [Q,s,Q,s,Cin,Cout] (zero taps

@@ -31,6 +31,12 @@ type Config struct {
 	EntropyLossWeight float64 // default 0.0002
 	NumConditions     int     // 1 = plain MemAE/AE; >1 conditional (memories / AEs / one-hot size)
 	SelectionMetric   string  // unknown-condition self-selection: "sum" (default) | "max" | "recon"
+
+	// Formulation is how the layers express convolutions and batch norm in the
+	// graph (layers.Auto, the default: Fast on the pure-Go backend, Native
+	// elsewhere). Every formulation computes the same function; tests and
+	// benchmarks compare them.
+	Formulation layers.Formulation `json:",omitempty"`
 }
 
 // DefaultConfig returns the thesis defaults for arch and kind (unvalidated: an

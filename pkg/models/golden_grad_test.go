@@ -57,9 +57,9 @@ func TestGoldenGradients(t *testing.T) {
 	backend := testbackend.Go(t)
 	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		t.Run(f.String(), func(t *testing.T) {
-			prev := layers.SetFormulation(f)
-			defer layers.SetFormulation(prev)
-			m, err := New(DefaultConfig("mnist-flat", KindMemAE))
+			cfg := DefaultConfig("mnist-flat", KindMemAE)
+			cfg.Formulation = f
+			m, err := New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -201,9 +201,8 @@ func TestGolden(t *testing.T) {
 	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		for _, c := range gold.Cases {
 			t.Run(fmt.Sprintf("%s/%s", f, c.Name), func(t *testing.T) {
-				prev := layers.SetFormulation(f)
-				defer layers.SetFormulation(prev)
 				cfg := DefaultConfig(c.Arch, c.Kind)
+				cfg.Formulation = f
 				cfg.NumConditions, cfg.MemorySize = c.NumConditions, c.MemorySize
 				cfg.SelectionMetric, cfg.CosineSimilarity, cfg.ShrinkThreshold = c.Metric, c.Cosine, c.Shrink
 				cfg.EntropyLoss, cfg.EntropyLossWeight = c.EntropyLoss, c.EntropyWeight

@@ -143,8 +143,8 @@ func (m *Model) encode(scope *model.Scope, x *Node) *Node {
 	enc := scope.At("encoder")
 	h := x
 	for i, spec := range m.arch.Encoder {
-		h = layers.Conv2D(enc.At("conv_%d", i), h, spec)
-		h = layers.BatchNorm2DLeakyReLU(enc.At("bn_%d", i), h)
+		h = layers.Conv2D(enc.At("conv_%d", i), h, spec, m.cfg.Formulation)
+		h = layers.BatchNorm2DLeakyReLU(enc.At("bn_%d", i), h, m.cfg.Formulation)
 	}
 	return h
 }
@@ -158,9 +158,9 @@ func (m *Model) decode(scope *model.Scope, z *Node) *Node {
 	h := z
 	last := len(m.arch.Decoder) - 1
 	for i, spec := range m.arch.Decoder {
-		h = layers.ConvTranspose2D(dec.At("convt_%d", i), h, spec)
+		h = layers.ConvTranspose2D(dec.At("convt_%d", i), h, spec, m.cfg.Formulation)
 		if i < last {
-			h = layers.BatchNorm2DLeakyReLU(dec.At("bn_%d", i), h)
+			h = layers.BatchNorm2DLeakyReLU(dec.At("bn_%d", i), h, m.cfg.Formulation)
 		}
 	}
 	return h

@@ -118,9 +118,9 @@ func BenchmarkTrainStep(b *testing.B) {
 	for _, arch := range []string{"mnist-flat", "cifar-flat"} {
 		for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 			b.Run(arch+"/memae/"+f.String(), func(b *testing.B) {
-				prev := layers.SetFormulation(f)
-				defer layers.SetFormulation(prev)
-				m := mustModel(b, DefaultConfig(arch, KindMemAE))
+				cfg := DefaultConfig(arch, KindMemAE)
+				cfg.Formulation = f
+				m := mustModel(b, cfg)
 				tr, err := newTrainer(testbackend.Go(b), m, 1e-4, 1)
 				if err != nil {
 					b.Fatal(err)
