@@ -92,17 +92,24 @@ func Similarities(z, items *Node, cosine bool) *Node {
 	return Reshape(s, append(lead, K, N)...)
 }
 
-// Shrink applies softmax over the last axis and, when λ > 0, the hard shrinkage
-// with L1 renormalisation.
-func Shrink(similarities *Node, lambda float64) *Node {
+// Weights are the addressing weights of the pre-softmax similarities: a
+// softmax over the items (last axis), then, when λ > 0, [HardShrink].
+func Weights(similarities *Node, lambda float64) *Node {
 	w := Softmax(similarities, -1)
 	if lambda > 0 {
-		shifted := AddScalar(w, -lambda)
-		w = Div(Mul(Max(shifted, ZerosLike(shifted)), w), AddScalar(Abs(shifted), ShrinkEpsilon))
-		l1 := ReduceAndKeep(Abs(w), ReduceSum, -1)
-		w = Div(w, MaxScalar(l1, ShrinkEpsilon))
+		w = HardShrink(w, lambda)
 	}
 	return w
+}
+
+// HardShrink is the memory's hard shrinkage of weights w (last axis: the
+// items): max(w−λ, 0)·w / (|w−λ| + ε), renormalised to unit L1 norm
+// (ε = ShrinkEpsilon), the thesis's hard_shrink_relu + F.normalize(p=1).
+func HardShrink(w *Node, lambda float64) *Node {
+	shifted := AddScalar(w, -lambda)
+	w = Div(Mul(Max(shifted, ZerosLike(shifted)), w), AddScalar(Abs(shifted), ShrinkEpsilon))
+	l1 := ReduceAndKeep(Abs(w), ReduceSum, -1)
+	return Div(w, MaxScalar(l1, ShrinkEpsilon))
 }
 
 // Addressing is the result of addressing latents into one memory unit per sample.
@@ -115,36 +122,36 @@ type Addressing struct {
 // Address addresses z [B, P, C] into a single memory unit mem [N, C].
 func Address(z, mem *Node, opts Options) *Addressing {
 	items := InsertAxes(mem, 0)
-	all := AddressAll(z, items, opts)
-	return all.Pick(nil)
+	return AddressConditional(z, items, opts).Pick(nil)
 }
 
-// All is the addressing of every latent vector into every unit of a conditional memory.
-type All struct {
+// Conditional is the addressing of every latent vector into every unit of a
+// conditional memory (K units of N items each; a plain memory is K = 1).
+type Conditional struct {
 	Items        *Node // [K, N, C]
 	Similarities *Node // [B, P, K, N]
 	Weights      *Node // [B, P, K, N]
 	opts         Options
 }
 
-// AddressAll computes the pre-softmax similarities and addressing weights of z
-// [B, P, C] into every unit of items [K, N, C]. The read-outs are computed by Pick
-// (or ReadAll) so that only the needed ones are built.
-func AddressAll(z, items *Node, opts Options) *All {
+// AddressConditional computes the pre-softmax similarities and addressing
+// weights of z [B, P, C] into every unit of items [K, N, C]. The read-outs are
+// computed by Pick (or ReadAll) so that only the needed ones are built.
+func AddressConditional(z, items *Node, opts Options) *Conditional {
 	if z.Rank() != 3 {
 		exceptions.Panicf("memory: z must be [B, P, C], got %s", z.Shape())
 	}
 	s := Similarities(z, items, opts.Cosine)
-	return &All{Items: items, Similarities: s, Weights: Shrink(s, opts.ShrinkThreshold), opts: opts}
+	return &Conditional{Items: items, Similarities: s, Weights: Weights(s, opts.ShrinkThreshold), opts: opts}
 }
 
 // NumUnits returns K.
-func (a *All) NumUnits() int { return a.Items.Shape().Dim(0) }
+func (a *Conditional) NumUnits() int { return a.Items.Shape().Dim(0) }
 
 // SelectionScores returns [B, K] scores (higher is better) for the self-selection
 // metric (sum or max of the pre-softmax similarities over positions and items).
 // The similarities are treated as constants (the thesis detaches them).
-func (a *All) SelectionScores(metric Metric) *Node {
+func (a *Conditional) SelectionScores(metric Metric) *Node {
 	s := StopGradient(a.Similarities) // [B, P, K, N]
 	switch metric {
 	case MetricSum, "":
@@ -158,13 +165,13 @@ func (a *All) SelectionScores(metric Metric) *Node {
 
 // SelfSelect returns the [B] int32 index of the unit chosen per sample by metric
 // (sum or max).
-func (a *All) SelfSelect(metric Metric) *Node {
+func (a *Conditional) SelfSelect(metric Metric) *Node {
 	return ArgMax(a.SelectionScores(metric), 1, dtypes.Int32)
 }
 
 // Pick returns the addressing of each sample b into unit chosen[b] ([B] int;
 // nil means unit 0, the only one of a plain MemAE memory).
-func (a *All) Pick(chosen *Node) *Addressing {
+func (a *Conditional) Pick(chosen *Node) *Addressing {
 	B, P, K, N := a.Weights.Shape().Dim(0), a.Weights.Shape().Dim(1), a.Weights.Shape().Dim(2), a.Weights.Shape().Dim(3)
 	C := a.Items.Shape().Dim(2)
 	if K == 1 || chosen == nil {
@@ -183,7 +190,7 @@ func (a *All) Pick(chosen *Node) *Addressing {
 }
 
 // ReadAll returns the read-outs of every unit: [K, B, P, C].
-func (a *All) ReadAll() *Node {
+func (a *Conditional) ReadAll() *Node {
 	B, P, K, N := a.Weights.Shape().Dim(0), a.Weights.Shape().Dim(1), a.Weights.Shape().Dim(2), a.Weights.Shape().Dim(3)
 	C := a.Items.Shape().Dim(2)
 	w := Reshape(TransposeAllDims(a.Weights, 2, 0, 1, 3), K, B*P, N)

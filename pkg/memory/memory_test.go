@@ -115,7 +115,7 @@ func TestSelfSelection(t *testing.T) {
 			copy(it[(2*N+j)*C:], z[C:])
 		}
 		res, err := graph.CallOnceN(testbackend.Go(t), func(zn, mn *graph.Node) []*graph.Node {
-			all := AddressAll(zn, mn, Options{Cosine: true, ShrinkThreshold: 0.0025})
+			all := AddressConditional(zn, mn, Options{Cosine: true, ShrinkThreshold: 0.0025})
 			chosen := all.SelfSelect(metric)
 			a := all.Pick(chosen)
 			return []*graph.Node{chosen, a.Similarities}
@@ -147,7 +147,7 @@ func TestPickKnown(t *testing.T) {
 	}
 	cond := []int32{2, 0}
 	res, err := graph.CallOnceN(testbackend.Go(t), func(zn, mn, cn *graph.Node) []*graph.Node {
-		a := AddressAll(zn, mn, Options{Cosine: true, ShrinkThreshold: 0.05}).Pick(cn)
+		a := AddressConditional(zn, mn, Options{Cosine: true, ShrinkThreshold: 0.05}).Pick(cn)
 		var outs []*graph.Node
 		outs = append(outs, a.Read, a.Weights)
 		for b := range B {

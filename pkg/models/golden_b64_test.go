@@ -41,9 +41,10 @@ var goldenGradientPaths = map[string]string{
 func TestGoldenGradientsBatch64(t *testing.T) {
 	var all struct {
 		G struct {
-			Loss    float64              `json:"loss"`
-			Grad    map[string][]float64 `json:"grad"`
-			Torch32 map[string]float64   `json:"torch_float32_rel_l2"`
+			Loss        float64              `json:"loss"`
+			Grad        map[string][]float64 `json:"grad"`
+			Torch32     map[string]float64   `json:"torch_float32_rel_l2"`
+			Torch32Loss float64              `json:"torch_float32_loss_rel"`
 		} `json:"memae_flat_train_gradients_b64"`
 	}
 	if err := readJSON("testdata/golden.json", &all); err != nil {
@@ -88,7 +89,10 @@ func TestGoldenGradientsBatch64(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compare(t, "loss", res[0], []float64{want.Loss}, 1e-5)
+			lossErr := math.Abs(float64(tensors.ToScalar[float32](res[0]))-want.Loss) / want.Loss
+			if limit := math.Max(5*want.Torch32Loss, 1e-6); lossErr > limit {
+				t.Errorf("loss: relative error %.2g, PyTorch float32 %.2g (limit %.2g)", lossErr, want.Torch32Loss, limit)
+			}
 			for i, n := range names {
 				got := tensors.MustCopyFlatData[float32](res[i+1])
 				ref := want.Grad[n]

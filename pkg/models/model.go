@@ -176,14 +176,14 @@ func (m *Model) MemoryItems(scope *model.Scope, g *Graph) *Node {
 // ReadMemory addresses a latent [B,h,w,C] into every memory unit (no selection):
 // analysis helper for the notebooks (pre-softmax and post-shrinkage addressing of
 // one sample, per unit).
-func (m *Model) ReadMemory(scope *model.Scope, latent *Node) *memory.All {
+func (m *Model) ReadMemory(scope *model.Scope, latent *Node) *memory.Conditional {
 	if !m.HasMemory() {
 		exceptions.Panicf("models: ReadMemory on a %q model, which has no memory", m.cfg.Kind)
 	}
 	B, h, w, c := latent.Shape().Dim(0), latent.Shape().Dim(1), latent.Shape().Dim(2), latent.Shape().Dim(3)
 	m.declareVariables(scope, latent.Graph())
 	items := m.MemoryItems(scope, latent.Graph())
-	return memory.AddressAll(Reshape(latent, B, h*w, c), items, m.addressOptions())
+	return memory.AddressConditional(Reshape(latent, B, h*w, c), items, m.addressOptions())
 }
 
 func (m *Model) addressOptions() memory.Options {
@@ -239,7 +239,11 @@ func (m *Model) Forward(scope *model.Scope, x, cond *Node, mode CondMode) *Outpu
 		exceptions.Panicf("models: unknown kind %q", m.cfg.Kind)
 	}
 	out.PerImageErr = perImageErr(out.Recon, x)
-	mse := ReduceAllMean(Square(Sub(out.Recon, x)))
+	// The MSE over the batch is the mean of the per-image means (all images
+	// have the same size): summing in two levels keeps float32 rounding at
+	// PyTorch's level where one sequential sum over B·H·W·C values (the Go
+	// backend without SIMD) is 100× further off (TestGoldenGradientsBatch64).
+	mse := ReduceAllMean(out.PerImageErr)
 	if out.Entropy == nil {
 		out.Entropy = ScalarZero(g, dtypes.Float32)
 		out.Loss = mse

@@ -285,7 +285,8 @@ g64 = memae_gradients(x64)
 g64_f32 = memae_gradients(x64, torch.float32)
 del g64["x"]
 grads64 = {"loss": g64["loss"], "grad": {k: v for k, v in g64.items() if k != "loss"},
-           "torch_float32_rel_l2": {k: rel_l2(g64_f32[k], v) for k, v in g64.items() if k != "loss"}}
+           "torch_float32_rel_l2": {k: rel_l2(g64_f32[k], v) for k, v in g64.items() if k != "loss"},
+           "torch_float32_loss_rel": abs(g64_f32["loss"] - g64["loss"]) / abs(g64["loss"])}
 
 # Entropy of a spatial addressing with h != w, thesis reduction vs paper.
 att = F.softmax(v(7777, (2, 5, 2, 3)).double() * 3, dim=1)
