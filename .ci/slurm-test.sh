@@ -196,13 +196,16 @@ mapfile -t RUNS < <("${BIN}" -n "${ARGS[@]}" results_dir=slurm | sed -n 's/.* â†
 ((${#RUNS[@]} == 4)) || die "planned ${#RUNS[@]} runs, want 4: ${RUNS[*]}"
 
 # --- 4. the array, one task killed -------------------------------------------------
-"${BIN}" sbatch -o "${T}/job.sbatch" -bin "${BIN}" -parallel 2 -cpus 1 -time 5 \
-  "${ARGS[@]}" results_dir=slurm >"${T}/log/sbatch-gen.out" || die "thesis_experiments sbatch"
+# The user's two lines: generate (the tasks get a copy of the program), submit.
+"${BIN}" sbatch -parallel 2 -cpus 1 -time 5 "${ARGS[@]}" results_dir=slurm >"${T}/log/sbatch-gen.out" ||
+  die "thesis_experiments sbatch"
 cat "${T}/log/sbatch-gen.out" >&2
-grep -q -- '--array=0-3%2' "${T}/job.sbatch" || die "job.sbatch lacks --array=0-3%2"
+JOB="${T}/slurm/smoke/slurm/smoke.sbatch"
+grep -q -- '--array=0-3%2' "${JOB}" || die "${JOB} lacks --array=0-3%2"
+cmp -s "${BIN}" "${T}/slurm/smoke/slurm/thesis_experiments" || die "the tasks' copy of the program differs from ${BIN}"
 
 start=$(date +%s)
-sbatch --wait "${T}/job.sbatch" >"${T}/log/submit1.out" 2>&1 &
+sbatch --wait "${JOB}" >"${T}/log/submit1.out" 2>&1 &
 SUBMIT1=$!
 # The victim: the first run that has checkpointed epoch 1 but not the last epoch;
 # its trainer's pid is in the run directory's lock file.
@@ -234,7 +237,7 @@ log "first array (job ${JOB1}): sbatch --wait exit ${rc1} after $(($(date +%s) -
 
 # --- 5. resubmit, check ------------------------------------------------------------
 start=$(date +%s)
-sbatch --wait "${T}/job.sbatch" >"${T}/log/submit2.out" 2>&1
+sbatch --wait "${JOB}" >"${T}/log/submit2.out" 2>&1
 rc2=$?
 JOB2="$(sed -n 's/^Submitted batch job \([0-9]*\).*/\1/p' "${T}/log/submit2.out")"
 LOGS2=("${T}"/slurm/smoke/slurm/logs/"${JOB2}"_*.out)

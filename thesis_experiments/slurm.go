@@ -119,20 +119,24 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if logs, err = filepath.Abs(logs); err != nil {
 		return err
 	}
+	bin := o.bin
+	if bin != "" {
+		if bin, err = filepath.Abs(bin); err != nil {
+			return err
+		}
+		if st, err := os.Stat(bin); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return usageError{fmt.Errorf("sbatch: -bin %s is not an executable file", bin)}
+		}
+	}
 	// Slurm does not create the log directory: a missing one makes every
 	// task fail without a word.
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return fmt.Errorf("sbatch: creating the log directory: %w", err)
 	}
-	bin := o.bin
 	if bin == "" {
 		if bin, err = copySelf(filepath.Join(slurmDir, "thesis_experiments")); err != nil {
 			return err
 		}
-	} else if bin, err = filepath.Abs(bin); err != nil {
-		return err
-	} else if st, err := os.Stat(bin); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-		return usageError{fmt.Errorf("sbatch: -bin %s is not an executable file", bin)}
 	}
 	wd, err := os.Getwd()
 	if err != nil {
