@@ -34,9 +34,9 @@ type sbatchOptions struct {
 const sbatchUsage = `Usage: go run ./thesis_experiments sbatch [flags] [key=value ...]
 
 Writes a Slurm batch script that runs the command "go run ./thesis_experiments
-key=value ..." as a job array: array task i of n trains the runs k with
-k mod n = i (of the list -n prints), all into one results tree, as if one
-machine had run them. Two lines:
+key=value ..." as a job array: array task i of n trains the runs r (numbered
+from 1 as -n lists them) with (r-1) mod n = i, all into one results tree, as
+if one machine had run them. Two lines:
 
   go run ./thesis_experiments sbatch -time 2:00:00 -gpus 1 experiment=baseline_mnist
   sbatch results/baseline_mnist/slurm/baseline_mnist.sbatch
@@ -231,9 +231,9 @@ func sbatchScript(o sbatchOptions, p sbatchPlan) string {
 	}
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "# C-MemAE runs on Slurm, written by `thesis_experiments sbatch` on %s.\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "# %d run(s) (list them: %s -n %s) in %d array task(s): task i trains runs k\n",
+	fmt.Fprintf(&b, "# %d run(s) (list them: %s -n %s) in %d array task(s): task i trains the runs r\n",
 		p.runs, shellQuote(p.bin), shellJoin(p.args), p.tasks)
-	fmt.Fprintf(&b, "# with k mod %d = i into %s (one tree, as if one machine ran them).\n", p.tasks, p.resultsDir)
+	fmt.Fprintf(&b, "# with (r-1) mod %d = i into %s (one tree, as if one machine ran them).\n", p.tasks, p.resultsDir)
 	fmt.Fprintf(&b, "# Submit: sbatch %s\n", "<this file>")
 	fmt.Fprintf(&b, "# Submit it again to finish what killed or timed-out tasks left: complete runs are\n")
 	fmt.Fprintf(&b, "# skipped, interrupted ones resume from their last checkpoint.\n")

@@ -40,8 +40,8 @@ Flags:
                   evaluate on a random subset of N images per test set (quick checks)
   -m, -multirun   accepted for Hydra compatibility (sweeps need no flag here)
 
-Several machines: shard=i/n runs only run k of the list with k mod n = i
-(0 <= i < n); without it the shard comes from a Slurm array task
+Several machines: shard=i/n (0 <= i < n) runs only the runs r (numbered from 1
+as -n lists them) with (r-1) mod n = i; without it the shard comes from a Slurm array task
 (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
 (JOB_COMPLETION_INDEX, with the completions in CMEMAE_SHARD_COUNT). A run
 being trained by another process (its directory's .lock) is skipped and
