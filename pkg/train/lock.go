@@ -19,8 +19,9 @@ import (
 // when the process ends, however it ends (kill -9, a node's scheduler
 // cancelling a job), so a lock is never stale on a local filesystem; on NFS,
 // Linux maps flock to the server's byte-range locks (NLM or NFSv4), which the
-// server releases when the client dies. The file itself stays (removing a lock
-// file is racy) and is empty of meaning without the lock.
+// server releases when the client's lease runs out (NFSv4) or the client
+// reboots (NLM). The file itself stays (removing a lock file is racy) and
+// means nothing without the lock.
 const LockFile = ".lock"
 
 // ErrLocked is wrapped by the error of Run and TryLockRun when another
