@@ -147,6 +147,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/builtin
+SchedulerParameters=sched_interval=1
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
