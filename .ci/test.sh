@@ -17,6 +17,7 @@
 #   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
 #                screenshots in notebooks/executed/
+#   8. slurm     .ci/slurm-test.sh: a 4-task job array on a real single-node Slurm cluster
 #
 # Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
 # CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 600: quick-budget cells take a few
@@ -137,6 +138,7 @@ stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' .
 stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' .
+stage slurm bash .ci/slurm-test.sh
 
 echo
 echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"

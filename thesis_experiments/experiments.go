@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -82,11 +83,15 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		printUsage(stdout, parser)
 		return nil
 	}
+	overrides, sh, err := takeShard(overrides, os.Getenv)
+	if err != nil {
+		return err
+	}
 	exps, err := parser.Parse(overrides...)
 	if err != nil {
 		return usageError{err}
 	}
-	jobs := planJobs(exps)
+	jobs := selectShard(planJobs(exps), sh, stdout)
 	if opts.printCfg {
 		for i, j := range jobs {
 			e := j.exp
@@ -107,6 +112,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 
 	r := &runner{stdout: stdout, stderr: stderr, opts: opts, backends: map[string]compute.Backend{}, datasets: map[string]*data.Dataset{}}
+	r.shard = sh
 	start := time.Now()
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
@@ -116,6 +122,9 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err := r.runJob(ctx, j); err != nil {
 			return err
 		}
+	}
+	if err := r.finishLocked(ctx); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "finished %d run(s) in %s\n", len(jobs), time.Since(start).Round(time.Second))
 	if len(jobs) > 1 {
@@ -130,6 +139,7 @@ type runner struct {
 	opts           runOptions
 	backends       map[string]compute.Backend
 	datasets       map[string]*data.Dataset
+	shardState
 }
 
 func (r *runner) backend(name string) (compute.Backend, error) {
@@ -161,6 +171,9 @@ func (r *runner) dataset(dm config.DataConfig, split data.Split) (*data.Dataset,
 }
 
 func (r *runner) runJob(ctx context.Context, j job) error {
+	if r.skipCompleted(j) {
+		return nil
+	}
 	b, err := r.backend(j.exp.Trainer.Backend)
 	if err != nil {
 		return err
@@ -185,7 +198,12 @@ func (r *runner) runJob(ctx context.Context, j job) error {
 		TestData:      testData,
 		MaxTestImages: r.opts.maxTestImages,
 		OnEpoch:       func(er train.EpochResult) { fmt.Fprintln(r.stdout, epochLine(er, maxEpochs)) },
+		WaitForLock:   r.waitLocks,
 	})
+	if errors.Is(err, train.ErrLocked) && !r.waitLocks {
+		r.lockedElsewhere(j, err)
+		return nil
+	}
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("%w (%w)", err, ctx.Err())

@@ -10,6 +10,7 @@
 //	go run ./thesis_experiments experiment=baseline_mnist                # one of the thesis's experiments
 //	go run ./thesis_experiments bench                                    # throughput vs PyTorch
 //	go run ./thesis_experiments table -latex results/baseline_mnist      # class × configuration table
+//	go run ./thesis_experiments sbatch -time 2:00:00 experiment=baseline_mnist   # a Slurm job array script
 //	go run ./thesis_experiments -h                                       # keys, groups, experiments
 //
 // Every (configuration × seed × target group) is one run, trained with
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runBench(ctx, args[1:], stdout, stderr)
 		case "table":
 			return runTable(ctx, args[1:], stdout, stderr)
+		case "sbatch":
+			return runSbatch(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runExperiments(ctx, args, stdout, stderr)

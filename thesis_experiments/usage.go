@@ -12,6 +12,7 @@ import (
 const usageHead = `Usage: go run ./thesis_experiments [flags] [key=value ...]
        go run ./thesis_experiments bench [models...] [-batch 64] [-seconds 5] [-torch path|off]
        go run ./thesis_experiments table [-latex] [results/<experiment>]
+       go run ./thesis_experiments sbatch [-tasks n] [-parallel k] [-time t] [-cpus c] [-gpus g] [key=value ...]
 
 Trains and evaluates memory-augmented (conditional) autoencoders for one-class
 anomaly detection, as the thesis's "python main.py model=memae datamodule=mnist".
@@ -38,6 +39,14 @@ Flags:
   -max-test-images N
                   evaluate on a random subset of N images per test set (quick checks)
   -m, -multirun   accepted for Hydra compatibility (sweeps need no flag here)
+
+Several machines: shard=i/n (0 <= i < n) runs only the runs r (numbered from 1
+as -n lists them) with (r-1) mod n = i; without it the shard comes from a Slurm array task
+(SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
+(JOB_COMPLETION_INDEX, with the completions in CMEMAE_SHARD_COUNT). A run
+being trained by another process (its directory's .lock) is skipped and
+waited for at the end (left to it when sharded); complete runs are skipped.
+"sbatch -h" writes a Slurm job array script for the same arguments.
 `
 
 func printUsage(w io.Writer, parser *config.Parser) {

@@ -42,6 +42,13 @@
 // number of epochs as an uninterrupted one. Cancelling the context (Ctrl-C)
 // stops after the current training step; the last checkpoint stays usable.
 //
+// A run owns its directory while it trains: Run holds an OS file lock on
+// <run dir>/.lock ([LockFile]), so two processes — on one machine, or on
+// several sharing a filesystem — never train the same run at once. The second
+// one fails with [ErrLocked] naming the holder (pid and host), or waits with
+// Options.WaitForLock; [Completed] tells whether a run has nothing left to
+// train.
+//
 // # Few-shot memory initialisation ("model transformers")
 //
 // experiment.from_checkpoint names a checkpoint directory, or a run directory

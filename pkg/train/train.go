@@ -108,6 +108,10 @@ type Options struct {
 	// MaxTestImages, if > 0, keeps only the first MaxTestImages images of
 	// each target's (shuffled) test set: a random subset, for quick runs.
 	MaxTestImages int
+	// WaitForLock makes Run wait while another process (or another Run)
+	// trains in Dir, instead of failing at once with a *LockedError
+	// (errors.Is(err, ErrLocked)). See LockFile.
+	WaitForLock bool
 }
 
 // RunResult is what a finished run returns.
@@ -246,7 +250,10 @@ func paramsFromDir(dir string) string {
 // writing metrics.csv, config.yaml and checkpoints into opts.Dir, and resuming
 // from the latest checkpoint there if any (see the package documentation).
 // Cancelling ctx stops the run after the current training step with an error
-// wrapping ctx.Err().
+// wrapping ctx.Err(). While it trains, Run holds the run directory's lock
+// (LockFile): a second Run on the same directory, in this or another process
+// or machine, fails with an error wrapping ErrLocked, or waits with
+// Options.WaitForLock.
 func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -278,6 +285,13 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: creating run directory: %w", err)
 	}
+	// The run owns its directory from here on (see LockFile): leftovers,
+	// checkpoints and metrics.csv are only touched under the lock.
+	lock, err := lockRunDir(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	cleanCheckpointLeftovers(opts.Dir)
 
 	r := &runner{opts: opts, s: s, backend: b, split: split, res: &RunResult{Dir: opts.Dir, ResumedFrom: -1, Backend: b}}
