@@ -85,6 +85,9 @@ type DataConfig struct {
 	Targets         Targets `yaml:"targets"`
 	NumTrainSamples int     `yaml:"num_train_samples"` // 0 = all; k > 0 = few-shot (first k after a seeded shuffle)
 	BatchSize       int     `yaml:"batch_size"`
+	// Shuffle reshuffles the training images every epoch (seeded). The thesis's
+	// data loader does not shuffle, so the default keeps the dataset's order.
+	Shuffle         bool    `yaml:"shuffle"`
 	TestBatchSize   int     `yaml:"test_batch_size"`
 	AnomalyFraction float64 `yaml:"anomaly_fraction"` // fraction of anomalies in each test set (0.3)
 	DataDir         string  `yaml:"data_dir"`

@@ -37,6 +37,7 @@ var keyDocs = map[string]string{
 	"datamodule.targets":              "normal classes: [0,1,2] one run each, [[0,1],[4,5]] one (conditional) run per pair",
 	"datamodule.num_train_samples":    "training images per run (0 = all; k > 0 few-shot)",
 	"datamodule.batch_size":           "training batch size",
+	"datamodule.shuffle":              "reshuffle the training images every epoch (the thesis does not: false)",
 	"datamodule.test_batch_size":      "evaluation batch size",
 	"datamodule.anomaly_fraction":     "fraction of anomalies in each test set",
 	"datamodule.data_dir":             "dataset directory (\"\" = $CMEMAE_DATA_DIR or the default locations)",

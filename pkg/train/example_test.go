@@ -48,9 +48,9 @@ func ExampleRun() {
 		fmt.Println("checkpoint", c.Name)
 	}
 	// Output:
-	// epoch 1: target 1, 140 normal + 60 anomalous test images, loss 1.06, AUROC 0.85
+	// epoch 1: target 1, 140 normal + 60 anomalous test images, loss 1.05, AUROC 0.85
 	// epoch 2: target 1, 140 normal + 60 anomalous test images, loss 0.49, AUROC 0.85
-	// epoch 3: target 1, 140 normal + 60 anomalous test images, loss 0.37, AUROC 0.86
+	// epoch 3: target 1, 140 normal + 60 anomalous test images, loss 0.37, AUROC 0.87
 	// checkpoint init
 	// checkpoint epoch_0003
 }

@@ -354,7 +354,7 @@ func (r *runner) loop(ctx context.Context) error {
 		} else {
 			rng := newRNG(s.seed, streamShuffle+uint64(epoch))
 			step := 0
-			for b := range r.split.Train.Batches(s.batchSize, true, rng) {
+			for b := range r.split.Train.Batches(s.batchSize, s.shuffle, rng) {
 				if err := ctx.Err(); err != nil {
 					return r.interrupted(epoch, err)
 				}

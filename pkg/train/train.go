@@ -149,6 +149,7 @@ type settings struct {
 	modelCfg      models.Config
 	lr            float64
 	batchSize     int
+	shuffle       bool
 	testBatchSize int
 	maxEpochs     int
 	every         int
@@ -166,6 +167,7 @@ func resolve(opts Options) (*settings, error) {
 		conditional:   e.Conditional,
 		lr:            e.Model.LearningRate,
 		batchSize:     e.Datamodule.BatchSize,
+		shuffle:       e.Datamodule.Shuffle,
 		testBatchSize: e.Datamodule.TestBatchSize,
 		maxEpochs:     e.Trainer.MaxEpochs,
 		every:         e.SaveCheckpointsEveryNEpochs,

@@ -177,3 +177,20 @@ func TestParamsFromDir(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestShuffleFollowsKey checks that datamodule.shuffle reaches the training
+// loop's batch order (its default, false as the thesis's loader, is checked by
+// pkg/config's TestDefaultsMNIST).
+func TestShuffleFollowsKey(t *testing.T) {
+	for _, shuffle := range []bool{false, true} {
+		e := tinyExperiment("memae", 0, 1)
+		e.Datamodule.Shuffle = shuffle
+		s, err := resolve(runOpts(t, e, []int{0}, t.TempDir()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.shuffle != shuffle {
+			t.Errorf("datamodule.shuffle=%v: training loop shuffles = %v", shuffle, s.shuffle)
+		}
+	}
+}
