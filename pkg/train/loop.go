@@ -83,10 +83,10 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.condIndex[t] = i
 	}
 	h, w, c := 0, 0, 0
-	if cps, err := ListCheckpoints(r.opts.Dir); err != nil {
+	if latest, ok, err := LatestCheckpoint(r.opts.Dir); err != nil {
 		return err
-	} else if len(cps) > 0 {
-		if err := r.resume(cps[len(cps)-1]); err != nil {
+	} else if ok {
+		if err := r.resume(latest); err != nil {
 			return err
 		}
 	} else if err := r.fresh(); err != nil {
@@ -209,7 +209,7 @@ func (r *runner) resume(cp CheckpointInfo) error {
 		}
 	}
 	if r.opts.Progress != nil {
-		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.Name)
+		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.describe())
 	}
 	return nil
 }
@@ -398,11 +398,15 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := r.appendRows(er); err != nil {
 			return err
 		}
+		loss := trainLoss
 		if epoch%s.every == 0 || epoch == s.maxEpochs {
-			loss := trainLoss
 			if err := SaveCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
 				return err
 			}
+		}
+		// "last" after every epoch: an interruption from here on loses no finished epoch.
+		if err := SaveLastCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
+			return err
 		}
 		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f AUROC %.4f", epoch, s.maxEpochs, trainLoss, er.MeanAUROC))
 		_ = bar.Add(1) // the evaluation unit: completes the bar (and ends its line)
@@ -416,8 +420,8 @@ func (r *runner) loop(ctx context.Context) error {
 
 func (r *runner) interrupted(epoch int, cause error) error {
 	last := "none"
-	if cps, err := ListCheckpoints(r.opts.Dir); err == nil && len(cps) > 0 {
-		last = cps[len(cps)-1].Name
+	if cp, ok, err := LatestCheckpoint(r.opts.Dir); err == nil && ok {
+		last = cp.describe()
 	}
 	if r.opts.Progress != nil {
 		fmt.Fprintln(r.opts.Progress)

@@ -83,6 +83,9 @@ func TestRunMemAEOneDigit(t *testing.T) {
 	if got, want := strings.Join(names, ","), "init,epoch_0002,epoch_0004,epoch_0005"; got != want {
 		t.Errorf("checkpoints %s, want %s", got, want)
 	}
+	if latest, ok, err := LatestCheckpoint(dir); err != nil || !ok || latest.Name != LastCheckpoint || latest.Epoch != 5 {
+		t.Errorf("latest checkpoint %+v, %v, %v; want last of epoch 5", latest, ok, err)
+	}
 	// The last checkpoint reloads into a model that evaluates like the run.
 	cp, err := LoadCheckpoint(dir)
 	if err != nil {
