@@ -330,3 +330,53 @@ func TestTable(t *testing.T) {
 		}
 	}
 }
+
+// table marks the cells of runs whose last epoch is below their
+// trainer.max_epochs and lists those runs.
+func TestTableMarksUnfinished(t *testing.T) {
+	root := t.TempDir()
+	write := func(params string, class, epochs, maxEpochs int) string {
+		dir := results.RunDir(root, "base", params, 1, []int{class})
+		var rows []results.Row
+		for e := 1; e <= epochs; e++ {
+			rows = append(rows, results.Row{Experiment: "base", Params: params, Seed: 1, Target: fmt.Sprint(class),
+				Condition: class, Epoch: e, AUROC: 0.5 + 0.1*float64(e), SelectionAccuracy: math.NaN()})
+		}
+		if err := results.AppendCSV(filepath.Join(dir, results.MetricsFile), rows); err != nil {
+			t.Fatal(err)
+		}
+		cfg := fmt.Sprintf("name: base\ntrainer:\n  max_epochs: %d\n", maxEpochs)
+		if err := os.WriteFile(filepath.Join(dir, results.ConfigFile), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	write("model=ae", 0, 2, 2)
+	write("model=ae", 1, 2, 2)
+	write("model=memae", 0, 3, 3)
+	stopped := write("model=memae", 1, 2, 100) // interrupted after epoch 2 of 100
+	out, err := runCmd(t, context.Background(), "table", filepath.Join(root, "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// model=ae: 0.7, 0.7; model=memae: class 0 best 0.8, class 1 best 0.7 (unfinished).
+	want := "  class  model=ae  model=memae\n" +
+		"      0    0.7000       0.8000\n" +
+		"      1    0.7000      0.7000*\n" +
+		"   mean    0.7000      0.7500*\n" +
+		"\n* includes 1 of 4 runs stopped before trainer.max_epochs (interrupted or still training; the same training command resumes them):\n" +
+		"  epoch 2 of 100  " + stopped + "\n"
+	if out != want {
+		t.Errorf("table:\n%s\nwant:\n%s", out, want)
+	}
+	out, err = runCmd(t, context.Background(), "table", "-latex", filepath.Join(root, "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"1 & \\textbf{0.7000} & \\textbf{0.7000}\\textsuperscript{*} \\\\", "Mean & 0.7000 & \\textbf{0.7500}\\textsuperscript{*} \\\\",
+		"\\par\\footnotesize\\textsuperscript{*}includes 1 of 4 runs stopped before trainer.max\\_epochs"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("LaTeX lacks %q:\n%s", w, out)
+		}
+	}
+}
