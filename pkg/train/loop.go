@@ -68,6 +68,9 @@ type runner struct {
 	frozen     bool
 	startEpoch int // first epoch to train
 
+	bar   *progressbar.ProgressBar // the current epoch's bar (see newBar)
+	label string                   // Options.ProgressLabel of the current epoch
+
 	condIndex map[int]int // class → condition index
 	trainExec *model.Exec
 	evalExec  *model.Exec
@@ -336,8 +339,12 @@ func (r *runner) loop(ctx context.Context) error {
 	}
 	d := r.split.Train.Source
 	stepsPerEpoch := (r.split.Train.Len() + s.batchSize - 1) / s.batchSize
+	defer r.clearBar() // an error return must not leave a bar on the line of its message
 	for epoch := r.startEpoch; epoch <= s.maxEpochs; epoch++ {
 		start := time.Now()
+		if r.opts.ProgressLabel != nil {
+			r.label = r.opts.ProgressLabel()
+		}
 		bar := r.newBar(epoch, stepsPerEpoch)
 		var lossSum float64
 		var seen int
@@ -386,7 +393,7 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)
 		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f evaluating", epoch, s.maxEpochs, trainLoss))
+		bar.Describe(r.barLabel(epoch, fmt.Sprintf("loss %.5f evaluating", trainLoss)))
 		er, err := r.evaluate(ctx, epoch, trainLoss)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
@@ -408,11 +415,13 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := SaveLastCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
 			return err
 		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f AUROC %.4f", epoch, s.maxEpochs, trainLoss, er.MeanAUROC))
-		_ = bar.Add(1) // the evaluation unit: completes the bar (and ends its line)
+		_ = bar.Add(1) // the evaluation unit: completes the bar, which clears itself
+		r.bar = nil
 		r.res.Epochs = append(r.res.Epochs, er)
 		if r.opts.OnEpoch != nil {
 			r.opts.OnEpoch(er)
+		} else if r.opts.Progress != nil {
+			fmt.Fprintf(r.opts.Progress, "epoch %d/%d  loss %.6f  AUROC %.4f\n", epoch, s.maxEpochs, trainLoss, er.MeanAUROC)
 		}
 	}
 	return nil
@@ -423,28 +432,8 @@ func (r *runner) interrupted(epoch int, cause error) error {
 	if cp, ok, err := LatestCheckpoint(r.opts.Dir); err == nil && ok {
 		last = cp.describe()
 	}
-	if r.opts.Progress != nil {
-		fmt.Fprintln(r.opts.Progress)
-	}
+	r.clearBar()
 	return fmt.Errorf("train: interrupted in epoch %d; the run resumes from checkpoint %s: %w", epoch, last, cause)
-}
-
-// newBar is the progress bar of one epoch: one unit per training step plus
-// one for the evaluation.
-func (r *runner) newBar(epoch, steps int) *progressbar.ProgressBar {
-	if r.opts.Progress == nil {
-		return progressbar.DefaultSilent(int64(steps + 1))
-	}
-	return progressbar.NewOptions(steps+1,
-		progressbar.OptionSetWriter(r.opts.Progress),
-		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, r.s.maxEpochs)),
-		progressbar.OptionSetWidth(25),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.opts.Progress) }),
-	)
 }
 
 // evalBatches runs the evaluation graph over a subset in fixed order, padding
