@@ -142,13 +142,13 @@ func TestEmbeddedExperiments(t *testing.T) {
 }
 
 func TestDryRunAndCfg(t *testing.T) {
-	out, err := runCmd(t, context.Background(), "-n", "experiment=conditional_mnist", "seed=1", "results_dir=/r", "-m")
+	out, err := runCmd(t, context.Background(), "-n", "-estimate=false", "experiment=conditional_mnist", "seed=1", "results_dir=/r", "-m")
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 18 {
-		t.Fatalf("%d runs:\n%s", len(lines), out)
+	if len(lines) != 19 || lines[18] != "18 run(s), 1800 of 1800 epochs to train" {
+		t.Fatalf("%d lines, want 18 runs and the total:\n%s", len(lines), out)
 	}
 	if want := "run 1/18: conditional_mnist/model=memae,conditional=known seed=1 model=memae arch=mnist-flat datamodule=mnist conditional=known target=[0 1] epochs=100 → /r/conditional_mnist/model=memae,conditional=known/seed_1/target_0-1"; lines[0] != want {
 		t.Errorf("first line\n got %s\nwant %s", lines[0], want)
