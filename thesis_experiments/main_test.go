@@ -380,3 +380,27 @@ func TestTableMarksUnfinished(t *testing.T) {
 		}
 	}
 }
+
+// experiment=smoke shows the method working within its half minute: the
+// MemAE trained on digit 0 separates 0s from other digits (measured: AUROC
+// 0.9722 after epoch 2; 0.5 is chance, the previous smoke configuration ended
+// at 0.277).
+func TestSmokeLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for about 20 s")
+	}
+	t.Setenv(data.EnvOffline, "1")
+	t.Setenv("GOMLX_BACKEND", "go")
+	root := t.TempDir()
+	out, err := runCmd(t, context.Background(), "experiment=smoke", "results_dir="+root)
+	if err != nil {
+		t.Fatalf("smoke: %v\n%s", err, out)
+	}
+	rows, err := results.ReadCSV(filepath.Join(root, "smoke", "default", "seed_1", "target_0", results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[1].Epoch != 2 || !(rows[1].AUROC > 0.9) {
+		t.Errorf("smoke metrics: %+v\nwant 2 epochs ending with AUROC > 0.9\n%s", rows, out)
+	}
+}
