@@ -150,6 +150,8 @@ stage browser env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' ./pkg/internal/repocheck
 
 echo
+echo "=== the GoNB kernel used here is registered in ${JUPYTER_DATA_DIR} (CI's own, not your Jupyter's);"
+echo "=== to register it for yourself: bash .ci/install-gonb.sh   (in a shell that has not sourced .ci/env.sh)"
 echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"
 printf '%s\n' "${SUMMARY[@]}"
 if ((FAILED)); then

@@ -6,7 +6,7 @@
 //	go run ./thesis_experiments model=memae datamodule=mnist
 //	go run ./thesis_experiments model=ae datamodule=cifar trainer.max_epochs=10 datamodule.targets=[3]
 //	go run ./thesis_experiments conditional=unknown datamodule.targets=[[1,7]]
-//	go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50       # a sweep: 6 configurations
+//	go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50       # a sweep: 6 configurations × 10 digits = 60 runs
 //	go run ./thesis_experiments experiment=baseline_mnist                # one of the thesis's experiments
 //	go run ./thesis_experiments bench                                    # throughput vs PyTorch
 //	go run ./thesis_experiments table -latex results/baseline_mnist      # class × configuration table
