@@ -117,11 +117,19 @@ func newJobProgress(jobs []job, maxTest int) *jobProgress {
 	return p
 }
 
-// startRun makes run i (0-based) the current one.
-func (p *jobProgress) startRun(i int) { p.current = i }
+// startRun makes run i (0-based) the current one. Like every method of
+// jobProgress it does nothing on a nil receiver (a runner without a job plan).
+func (p *jobProgress) startRun(i int) {
+	if p != nil && i >= 0 && i < p.n {
+		p.current = i
+	}
+}
 
 // epochDone records a finished epoch of the current run and its duration.
 func (p *jobProgress) epochDone(d time.Duration) {
+	if p == nil || p.n == 0 {
+		return
+	}
 	p.doneUnits += p.epochUnits[p.current]
 	p.doneSeconds += d.Seconds()
 	if p.remaining[p.current] > 0 {
@@ -132,7 +140,7 @@ func (p *jobProgress) epochDone(d time.Duration) {
 // eta is the estimated time to the end of the job, ok false before the first
 // finished epoch.
 func (p *jobProgress) eta() (time.Duration, bool) {
-	if p.doneUnits <= 0 {
+	if p == nil || p.doneUnits <= 0 {
 		return 0, false
 	}
 	var left float64
@@ -144,6 +152,9 @@ func (p *jobProgress) eta() (time.Duration, bool) {
 
 // label is the progress-bar prefix: "run 3/60 · ETA 5h10m ·".
 func (p *jobProgress) label() string {
+	if p == nil {
+		return ""
+	}
 	s := fmt.Sprintf("run %d/%d ·", p.current+1, p.n)
 	if d, ok := p.eta(); ok {
 		s += " ETA " + formatDuration(d) + " ·"
@@ -153,6 +164,9 @@ func (p *jobProgress) label() string {
 
 // suffix is appended to every epoch line: "  · run 3/60 · ETA 5h10m".
 func (p *jobProgress) suffix() string {
+	if p == nil {
+		return ""
+	}
 	s := fmt.Sprintf("  · run %d/%d", p.current+1, p.n)
 	if d, ok := p.eta(); ok {
 		s += " · ETA " + formatDuration(d)

@@ -73,6 +73,12 @@ func TestJobProgressETA(t *testing.T) {
 	if got := p.suffix(); got != "  · run 1/2 · ETA 2m" {
 		t.Errorf("suffix = %q", got)
 	}
+	var none *jobProgress // a runner without a job plan
+	none.startRun(3)
+	none.epochDone(time.Second)
+	if none.label() != "" || none.suffix() != "" {
+		t.Errorf("nil jobProgress: label %q, suffix %q", none.label(), none.suffix())
+	}
 }
 
 // A run with a "last" checkpoint of epoch 2 has max_epochs − 2 epochs left.
