@@ -68,8 +68,9 @@ type runner struct {
 	frozen     bool
 	startEpoch int // first epoch to train
 
-	bar   *progressbar.ProgressBar // the current epoch's bar (see newBar)
-	label string                   // Options.ProgressLabel of the current epoch
+	bar     *progressbar.ProgressBar // the current epoch's bar (see newBar)
+	barEval bool                     // evaluation batches advance the bar
+	label   string                   // Options.ProgressLabel of the current epoch
 
 	condIndex map[int]int // class → condition index
 	trainExec *model.Exec
@@ -345,7 +346,7 @@ func (r *runner) loop(ctx context.Context) error {
 		if r.opts.ProgressLabel != nil {
 			r.label = r.opts.ProgressLabel()
 		}
-		bar := r.newBar(epoch, stepsPerEpoch)
+		bar := r.newBar(epoch, stepsPerEpoch+r.evalBatchCount())
 		var lossSum float64
 		var seen int
 		if r.frozen {
@@ -394,7 +395,9 @@ func (r *runner) loop(ctx context.Context) error {
 			return r.interrupted(epoch, err)
 		}
 		bar.Describe(r.barLabel(epoch, fmt.Sprintf("loss %.5f evaluating", trainLoss)))
+		r.barEval = true // each evaluation batch advances the bar; the last one completes it
 		er, err := r.evaluate(ctx, epoch, trainLoss)
+		r.barEval = false
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return r.interrupted(epoch, ctxErr)
@@ -415,7 +418,7 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := SaveLastCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
 			return err
 		}
-		_ = bar.Add(1) // the evaluation unit: completes the bar, which clears itself
+		_ = bar.Finish() // complete (it is already, unless a test set was empty): the bar clears itself
 		r.bar = nil
 		r.res.Epochs = append(r.res.Epochs, er)
 		if r.opts.OnEpoch != nil {
@@ -476,6 +479,9 @@ func (r *runner) evalBatches(ctx context.Context, sub *data.Subset, cond int32) 
 		}
 		for i := range b.Size {
 			errs = append(errs, float64(e[i]))
+		}
+		if r.barEval && r.bar != nil {
+			_ = r.bar.Add(1)
 		}
 		chosen = append(chosen, c[:b.Size]...)
 		if b.Size == bs {

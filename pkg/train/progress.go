@@ -25,16 +25,25 @@ func IsTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// newBar is the progress bar of one epoch: one unit per training step plus
-// one for the evaluation. It is drawn only when Progress is a terminal and
+// evalBatchCount is the number of evaluation batches of one epoch.
+func (r *runner) evalBatchCount() int {
+	n := 0
+	for _, ts := range r.split.Tests {
+		n += (ts.Len() + r.evalBatch - 1) / max(r.evalBatch, 1)
+	}
+	return max(n, 1)
+}
+
+// newBar is the progress bar of one epoch: one unit per training step and
+// one per evaluation batch (units). It is drawn only when Progress is a terminal and
 // clears itself when complete; r.bar remembers it so that an interruption or
 // an error can clear it before any message is printed.
-func (r *runner) newBar(epoch, steps int) *progressbar.ProgressBar {
+func (r *runner) newBar(epoch, units int) *progressbar.ProgressBar {
 	if r.opts.Progress == nil || !IsTerminal(r.opts.Progress) {
-		r.bar = progressbar.DefaultSilent(int64(steps + 1))
+		r.bar = progressbar.DefaultSilent(int64(units))
 		return r.bar
 	}
-	r.bar = progressbar.NewOptions(steps+1,
+	r.bar = progressbar.NewOptions(units,
 		progressbar.OptionSetWriter(r.opts.Progress),
 		progressbar.OptionSetDescription(r.barLabel(epoch, "")),
 		progressbar.OptionSetWidth(25),
