@@ -61,3 +61,42 @@ func TestLatestCheckpoint(t *testing.T) {
 		t.Errorf("describe = %q", got)
 	}
 }
+
+// "last" is written like every checkpoint: a failed rewrite leaves the
+// previous one in place and no half-written directory behind.
+func TestLastCheckpointAtomic(t *testing.T) {
+	dir := t.TempDir()
+	res := mustRun(t, runOpts(t, tinyExperiment("memae", 16, 1), []int{0}, dir))
+	if latest, ok, err := LatestCheckpoint(dir); err != nil || !ok || latest.Name != LastCheckpoint || latest.Epoch != 1 {
+		t.Fatalf("after one epoch: %+v, %v, %v; want last of epoch 1", latest, ok, err)
+	}
+	state := CheckpointState{Epoch: 2, Seed: 1, Target: []int{0}, Model: res.Model.Config(), Conditional: "none"}
+	for _, stage := range []string{"variables-written", "before-rename"} {
+		failpoint = func(s string) error {
+			if s == stage {
+				return errInjected
+			}
+			return nil
+		}
+		err := SaveLastCheckpoint(dir, res.Store, state)
+		failpoint = nil
+		if err == nil {
+			t.Fatalf("%s: failing write returned no error", stage)
+		}
+		if latest, ok, _ := LatestCheckpoint(dir); !ok || latest.Name != LastCheckpoint || latest.Epoch != 1 {
+			t.Errorf("%s: latest checkpoint %+v, want last of epoch 1", stage, latest)
+		}
+		entries, _ := os.ReadDir(filepath.Join(dir, results.CheckpointsDir))
+		for _, e := range entries {
+			if e.Name()[0] == '.' {
+				t.Errorf("%s: leftover %s", stage, e.Name())
+			}
+		}
+	}
+	if err := SaveLastCheckpoint(dir, res.Store, state); err != nil {
+		t.Fatal(err)
+	}
+	if latest, ok, _ := LatestCheckpoint(dir); !ok || latest.Epoch != 2 {
+		t.Errorf("after a successful rewrite: %+v", latest)
+	}
+}
