@@ -4,6 +4,9 @@
 #   bash .ci/test.sh
 #
 # Stages (each timed; all run even when one fails, the exit status says whether any did):
+#   0. fresh     .ci/check-fresh.sh: this script, run in a sandbox without Jupyter or
+#                Chromium (fake apt-get and go, a few seconds), must pass on its first
+#                run: no tool is looked up before the install stage could install it
 #   1. install   .ci/install.sh: Debian's Jupyter + Chromium, GoNB kernel, modules
 #   2. gofmt     fails if `gofmt -l` lists files
 #   3. vet       go vet ./... (and the modules .ci/pjrt-install and .ci/repocheck)
@@ -33,7 +36,6 @@ source "${REPO}/.ci/env.sh"
 export GOMLX_BACKEND=go
 export CMEMAE_BUDGET=quick
 EXECUTED="${REPO}/notebooks/executed"
-JUPYTER="$(command -v /usr/bin/jupyter || command -v jupyter || true)"
 NOTEBOOK_TIMEOUT="${CMEMAE_NOTEBOOK_TIMEOUT:-600}"
 NOTEBOOK_WALL="${CMEMAE_NOTEBOOK_WALL:-1500}"
 # Fresh results for the notebooks, so they really train (they load results they find).
@@ -87,7 +89,21 @@ pick_goexperiment() {
   fi
 }
 
+# jupyter_path prints the Jupyter to use: Debian's (${CMEMAE_SYSTEM_BIN}, default /usr/bin)
+# before any other on PATH (pyenv's python3, first on some PATHs, has no Jupyter).
+# Tools that .ci/install.sh installs are looked up only inside the stages that use them,
+# never at the top of this script: on a fresh machine they exist only once the install
+# stage has run (.ci/check-fresh.sh, the "fresh" stage, checks exactly that).
+jupyter_path() {
+  command -v "${CMEMAE_SYSTEM_BIN:-/usr/bin}/jupyter" || command -v jupyter || {
+    echo "jupyter not found in ${CMEMAE_SYSTEM_BIN:-/usr/bin} nor on PATH: did the install stage run?" >&2
+    return 1
+  }
+}
+
 run_notebooks() {
+  local jupyter
+  jupyter="$(jupyter_path)" || return 1
   rm -rf "${EXECUTED}" "${NOTEBOOK_RESULTS}"
   mkdir -p "${EXECUTED}" "${NOTEBOOK_RESULTS}"
   local nb rc=0 start
@@ -102,7 +118,7 @@ run_notebooks() {
     echo "--- executing ${nb} (CMEMAE_BUDGET=${CMEMAE_BUDGET})"
     # timeout(1) signals the whole process group: nbconvert, the kernel, the cell binary.
     CMEMAE_RESULTS_DIR="${NOTEBOOK_RESULTS}" timeout --kill-after=30 "${NOTEBOOK_WALL}" \
-      "${JUPYTER}" nbconvert --to notebook --execute \
+      "${jupyter}" nbconvert --to notebook --execute \
       --ExecutePreprocessor.timeout="${NOTEBOOK_TIMEOUT}" \
       --ExecutePreprocessor.kernel_name=gonb \
       --output-dir "${EXECUTED}" "${nb}" \
@@ -118,6 +134,7 @@ run_notebooks() {
   return "${rc}"
 }
 
+stage fresh bash .ci/check-fresh.sh
 stage install bash .ci/install.sh || {
   echo "install failed: stopping"
   exit 1
@@ -141,6 +158,8 @@ stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXE
 stage slurm bash .ci/slurm-test.sh
 
 echo
+echo "=== the GoNB kernel used here is registered in ${JUPYTER_DATA_DIR} (CI's own, not your Jupyter's);"
+echo "=== to register it for yourself: bash .ci/install-gonb.sh   (in a shell that has not sourced .ci/env.sh)"
 echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"
 printf '%s\n' "${SUMMARY[@]}"
 if ((FAILED)); then

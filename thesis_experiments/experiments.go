@@ -26,6 +26,7 @@ import (
 type runOptions struct {
 	help, dryRun, printCfg bool
 	maxTestImages          int
+	estimate               bool // with -n: measure and print the estimated duration
 }
 
 // parseFlags separates flags (anywhere on the command line) from key=value
@@ -71,6 +72,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	fset.BoolVar(&opts.dryRun, "dry-run", false, "")
 	fset.BoolVar(&opts.printCfg, "cfg", false, "")
 	fset.IntVar(&opts.maxTestImages, "max-test-images", 0, "")
+	fset.BoolVar(&opts.estimate, "estimate", true, "")
 	var multirun bool // Hydra's -m/--multirun: sweeps need no flag here
 	fset.BoolVar(&multirun, "m", false, "")
 	fset.BoolVar(&multirun, "multirun", false, "")
@@ -108,16 +110,20 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		for i, j := range jobs {
 			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s\n", i+1, len(jobs), j.exp, j.targets, j.exp.Trainer.MaxEpochs, j.dir)
 		}
-		return nil
 	}
 
 	r := &runner{stdout: stdout, stderr: stderr, opts: opts, backends: map[string]compute.Backend{}, datasets: map[string]*data.Dataset{}}
 	r.shard = sh
+	if opts.dryRun {
+		return r.printEstimate(ctx, jobs, opts.estimate)
+	}
+	r.job = newJobProgress(jobs, opts.maxTestImages)
 	start := time.Now()
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("before run %d/%d: %w", i+1, len(jobs), err)
 		}
+		r.job.startRun(i)
 		fmt.Fprintf(stdout, "run %d/%d: %s target=%v → %s\n", i+1, len(jobs), j.exp, j.targets, j.dir)
 		if err := r.runJob(ctx, j); err != nil {
 			return err
@@ -140,6 +146,7 @@ type runner struct {
 	backends       map[string]compute.Backend
 	datasets       map[string]*data.Dataset
 	shardState
+	job *jobProgress // the whole job: run i of n, ETA
 }
 
 func (r *runner) backend(name string) (compute.Backend, error) {
@@ -197,8 +204,14 @@ func (r *runner) runJob(ctx context.Context, j job) error {
 		TrainData:     trainData,
 		TestData:      testData,
 		MaxTestImages: r.opts.maxTestImages,
-		OnEpoch:       func(er train.EpochResult) { fmt.Fprintln(r.stdout, epochLine(er, maxEpochs)) },
-		WaitForLock:   r.waitLocks,
+		ProgressLabel: r.job.label,
+		OnEpoch: func(er train.EpochResult) {
+			if er.Epoch > 0 {
+				r.job.epochDone(er.Duration)
+			}
+			fmt.Fprintln(r.stdout, epochLine(er, maxEpochs)+r.job.suffix())
+		},
+		WaitForLock: r.waitLocks,
 	})
 	if errors.Is(err, train.ErrLocked) && !r.waitLocks {
 		r.lockedElsewhere(j, err)

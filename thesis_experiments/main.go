@@ -6,7 +6,7 @@
 //	go run ./thesis_experiments model=memae datamodule=mnist
 //	go run ./thesis_experiments model=ae datamodule=cifar trainer.max_epochs=10 datamodule.targets=[3]
 //	go run ./thesis_experiments conditional=unknown datamodule.targets=[[1,7]]
-//	go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50       # a sweep: 6 configurations
+//	go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50       # a sweep: 6 configurations × 10 digits = 60 runs
 //	go run ./thesis_experiments experiment=baseline_mnist                # one of the thesis's experiments
 //	go run ./thesis_experiments bench                                    # throughput vs PyTorch
 //	go run ./thesis_experiments table -latex results/baseline_mnist      # class × configuration table
@@ -20,6 +20,9 @@
 //
 // Exit status: 0 on success, 1 when a run fails, 2 for a configuration or
 // usage error (reported before anything is trained), 130 when interrupted.
+// These are the built binary's (go build -o cmemae ./thesis_experiments):
+// `go run` prints "exit status N" and itself exits 1 whenever the program
+// fails, whatever N was.
 package main
 
 import (
@@ -31,6 +34,8 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -48,20 +53,37 @@ func experimentsFS() fs.FS {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stderr := newConsole(os.Stderr)
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
 			// Restore the default behaviour: a second Ctrl-C aborts at once.
 			stop()
-			fmt.Fprintln(os.Stderr, "\nstopping after the current training step (Ctrl-C again to abort)…")
+			fmt.Fprintln(stderr, "stopping after the current training step; finished epochs are in the checkpoint \"last\" (Ctrl-C again to abort)…")
 		case <-done:
 		}
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, stderr)
 	close(done)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	code := exitCode(err, stderr)
+	if code > 1 && underGoRun() {
+		fmt.Fprintf(stderr, "(exit status %d; `go run` turns it into 1 — for the real exit status build the command: go build -o cmemae ./thesis_experiments)\n", code)
+	}
+	os.Exit(code)
+}
+
+// underGoRun reports whether the binary was built by `go run` (it lives in a
+// go-build temporary directory).
+func underGoRun() bool {
+	exe, err := os.Executable()
+	return err == nil && isGoRunPath(exe)
+}
+
+func isGoRunPath(exe string) bool {
+	sep := string(filepath.Separator)
+	return strings.Contains(exe, sep+"go-build") && strings.Contains(exe, sep+"exe"+sep)
 }
 
 // usageError is a mistake in the command line or configuration: nothing was trained.

@@ -18,7 +18,8 @@ Prints the thesis's summary table of a results tree (default "results"; or one
 experiment, e.g. results/baseline_mnist): for every tested class (rows) and
 configuration experiment/params (columns; params alone for one experiment), the best value of the metric over
 epochs, averaged over seeds, with a row of column means. -latex prints a
-booktabs LaTeX table instead.
+booktabs LaTeX table instead. A * marks cells with runs that stopped before
+trainer.max_epochs (interrupted or still training); they are listed below the table.
 
 Flags:
 `
@@ -29,7 +30,7 @@ var tableMetrics = map[string]results.Metric{
 	"selection_accuracy": results.SelectionAccuracy,
 }
 
-func runTable(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("table", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	help := fset.Bool("h", false, "this help")
@@ -71,25 +72,93 @@ func runTable(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("table: %s: %w", root, err)
 	}
+	progress, err := results.LoadProgress(root)
+	if err != nil {
+		return err
+	}
+	marked, unfinished := unfinishedCells(tab, progress, p, cols)
+	note := ""
+	if len(unfinished) > 0 {
+		note = fmt.Sprintf("includes %d of %d runs stopped before trainer.max_epochs", len(unfinished), len(progress))
+	}
 	if *latex {
-		fmt.Fprint(stdout, p.LaTeX(results.LaTeXOptions{Caption: *caption, Label: *label, BoldMax: *bold, MeanRow: true}))
+		fmt.Fprint(stdout, p.LaTeX(results.LaTeXOptions{Caption: *caption, Label: *label, BoldMax: *bold, MeanRow: true,
+			Marked: marked, MarkNote: note}))
+		printUnfinished(stderr, unfinished, note)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "class\t%s\t\n", strings.Join(p.ColLabels, "\t"))
-	row := func(label string, vals []float64) {
+	row := func(label string, vals []float64, marks []bool) {
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			cells[i] = "-"
 			if !math.IsNaN(v) {
 				cells[i] = fmt.Sprintf("%.4f", v)
 			}
+			if marks != nil && marks[i] {
+				cells[i] += "*"
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t\n", label, strings.Join(cells, "\t"))
 	}
+	colMarked := make([]bool, len(p.ColLabels))
 	for i, l := range p.RowLabels {
-		row(l, p.Values[i])
+		row(l, p.Values[i], marked[i])
+		for j, m := range marked[i] {
+			colMarked[j] = colMarked[j] || m
+		}
 	}
-	row("mean", p.ColumnMeans())
-	return tw.Flush()
+	row("mean", p.ColumnMeans(), colMarked)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	printUnfinished(stdout, unfinished, note)
+	return nil
+}
+
+// unfinishedCells returns, for every cell of p, whether a run that stopped
+// before its trainer.max_epochs contributes to it, and those runs.
+func unfinishedCells(tab results.Table, progress []results.RunProgress, p results.Pivot, cols func(results.Row) string) ([][]bool, []results.RunProgress) {
+	var unfinished []results.RunProgress
+	for _, rp := range progress {
+		if !rp.Finished() {
+			unfinished = append(unfinished, rp)
+		}
+	}
+	rowIndex, colIndex := map[string]int{}, map[string]int{}
+	for i, l := range p.RowLabels {
+		rowIndex[l] = i
+	}
+	for j, l := range p.ColLabels {
+		colIndex[l] = j
+	}
+	marked := make([][]bool, len(p.RowLabels))
+	for i := range marked {
+		marked[i] = make([]bool, len(p.ColLabels))
+	}
+	for _, r := range tab.Rows {
+		for _, rp := range unfinished {
+			if rp.Matches(r) {
+				i, okR := rowIndex[results.ByCondition(r)]
+				j, okC := colIndex[cols(r)]
+				if okR && okC {
+					marked[i][j] = true
+				}
+				break
+			}
+		}
+	}
+	return marked, unfinished
+}
+
+// printUnfinished lists the runs behind the * marks.
+func printUnfinished(w io.Writer, unfinished []results.RunProgress, note string) {
+	if len(unfinished) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n* %s (interrupted or still training; the same training command resumes them):\n", note)
+	for _, rp := range unfinished {
+		fmt.Fprintf(w, "  epoch %d of %d  %s\n", rp.LastEpoch, rp.MaxEpochs, rp.Dir)
+	}
 }

@@ -114,14 +114,8 @@ func safeProbe() (config, reason string) {
 	return xlaProbe()
 }
 
-// oneLine keeps only the first line of a message and trims it to a sensible length.
+// oneLine puts a message on one line, whole: runs of white space, line breaks
+// included, become single spaces (the notice is never cut, URLs stay intact).
 func oneLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	const maxLen = 160
-	if len(s) > maxLen {
-		s = s[:maxLen] + "…"
-	}
-	return s
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -99,3 +99,15 @@ func TestGoBackendIsSequential(t *testing.T) {
 		}
 	}
 }
+
+// The notice's reason is printed whole: a long auto-install error with its URL
+// was cut at 160 characters, in the middle of the URL. Line breaks become spaces.
+func TestOneLineKeepsEverything(t *testing.T) {
+	url := "https://github.com/gomlx/pjrt-cpu-binaries/releases/download/v0.83.1/pjrt_cpu_linux_amd64.tar.gz"
+	reason := "no XLA PJRT plugin installed and auto-install failed: downloading the CPU plugin:\n  Get \"" + url + "\": dial tcp: lookup github.com: no such host\n"
+	got := oneLine(reason)
+	want := "no XLA PJRT plugin installed and auto-install failed: downloading the CPU plugin: Get \"" + url + "\": dial tcp: lookup github.com: no such host"
+	if got != want {
+		t.Errorf("oneLine\n got %q\nwant %q", got, want)
+	}
+}

@@ -9,7 +9,7 @@
 //	<ResultsDir>/<experiment>/<params slug>/seed_<seed>/target_<t1-t2-…>/
 //	    config.yaml        the resolved configuration of the run
 //	    metrics.csv        one row per epoch and tested class (see Row)
-//	    checkpoints/       init/ (before training), epoch_0005/, … (written by package train)
+//	    checkpoints/       init/ (before training), epoch_0005/, …, last/ (written by package train)
 //
 // <experiment> is the experiment's name (e.g. "baseline_mnist"), <params slug>
 // names the swept parameters that distinguish configurations of the same

@@ -78,6 +78,10 @@ type LaTeXOptions struct {
 	MeanRow bool
 	// NoFloat emits only the tabular environment, without table/caption/label.
 	NoFloat bool
+	// Marked[i][j] flags cell (i, j) with a superscript * (e.g. runs still
+	// training); MarkNote, if set, explains the mark below the tabular.
+	Marked   [][]bool
+	MarkNote string
 }
 
 // LaTeX renders the pivot as a booktabs table (\toprule, \midrule,
@@ -106,7 +110,7 @@ func (p Pivot) LaTeX(opts LaTeXOptions) string {
 		header = append(header, escapeLaTeX(c))
 	}
 	b.WriteString(strings.Join(header, " & ") + " \\\\\n\\midrule\n")
-	writeRow := func(label string, vals []float64) {
+	writeRow := func(label string, vals []float64, marks []bool) {
 		cells := []string{escapeLaTeX(label)}
 		best := math.Inf(-1)
 		for _, v := range vals {
@@ -114,7 +118,7 @@ func (p Pivot) LaTeX(opts LaTeXOptions) string {
 				best = v
 			}
 		}
-		for _, v := range vals {
+		for j, v := range vals {
 			s := "--"
 			if !math.IsNaN(v) {
 				s = fmt.Sprintf("%.*f", opts.Precision, v)
@@ -123,18 +127,35 @@ func (p Pivot) LaTeX(opts LaTeXOptions) string {
 					s = "\\textbf{" + s + "}"
 				}
 			}
+			if j < len(marks) && marks[j] {
+				s += "\\textsuperscript{*}"
+			}
 			cells = append(cells, s)
 		}
 		b.WriteString(strings.Join(cells, " & ") + " \\\\\n")
 	}
+	anyMarked := false
+	colMarked := make([]bool, len(p.ColLabels))
 	for i, label := range p.RowLabels {
-		writeRow(label, p.Values[i])
+		var marks []bool
+		if i < len(opts.Marked) {
+			marks = opts.Marked[i]
+			for j, m := range marks {
+				if m && j < len(colMarked) {
+					colMarked[j], anyMarked = true, true
+				}
+			}
+		}
+		writeRow(label, p.Values[i], marks)
 	}
 	if opts.MeanRow {
 		b.WriteString("\\midrule\n")
-		writeRow("Mean", p.ColumnMeans())
+		writeRow("Mean", p.ColumnMeans(), colMarked)
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n")
+	if anyMarked && opts.MarkNote != "" {
+		fmt.Fprintf(&b, "\\par\\footnotesize\\textsuperscript{*}%s\n", escapeLaTeX(opts.MarkNote))
+	}
 	if !opts.NoFloat {
 		b.WriteString("\\end{table}\n")
 	}

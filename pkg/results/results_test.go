@@ -272,3 +272,36 @@ func TestCompareNatural(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadProgress(t *testing.T) {
+	root := t.TempDir()
+	dir := RunDir(root, "exp", "default", 2, []int{1, 7})
+	rows := []Row{{Condition: 1, Epoch: 0}, {Condition: 7, Epoch: 0}, {Condition: 1, Epoch: 1}, {Condition: 7, Epoch: 1}, {Condition: 1, Epoch: 3}, {Condition: 7, Epoch: 3}}
+	if err := AppendCSV(filepath.Join(dir, MetricsFile), rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte("seed: 2\ntrainer:\n  max_epochs: 10\n  backend: \"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadProgress(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RunProgress{Dir: dir, Experiment: "exp", Params: "default", Seed: 2, Target: "1-7", LastEpoch: 3, MaxEpochs: 10}
+	if len(got) != 1 || got[0] != want || got[0].Finished() {
+		t.Fatalf("LoadProgress = %+v (finished %v), want %+v", got, len(got) == 1 && got[0].Finished(), want)
+	}
+	if !got[0].Matches(Row{Experiment: "exp", Params: "default", Seed: 2, Target: "1-7", Condition: 7}) ||
+		got[0].Matches(Row{Experiment: "exp", Params: "default", Seed: 1, Target: "1-7"}) {
+		t.Errorf("Matches is wrong")
+	}
+	if (RunProgress{LastEpoch: 10, MaxEpochs: 10}).Finished() != true || (RunProgress{LastEpoch: 4}).Finished() != true {
+		t.Errorf("Finished: complete runs and runs without config.yaml count as finished")
+	}
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte("trainer: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadProgress(root); err == nil || !strings.Contains(err.Error(), ConfigFile) {
+		t.Errorf("broken config.yaml: err %v, want one naming %s", err, ConfigFile)
+	}
+}

@@ -115,22 +115,22 @@ func parseCheckpointName(name string) (int, bool) {
 }
 
 // ResolveCheckpoint turns path — a checkpoint directory, or a run directory
-// (its latest checkpoint) — into a checkpoint directory.
+// (its latest checkpoint, see LatestCheckpoint) — into a checkpoint directory.
 func ResolveCheckpoint(path string) (string, error) {
 	if _, err := os.Stat(filepath.Join(path, StateFile)); err == nil {
 		return path, nil
 	}
-	cps, err := ListCheckpoints(path)
+	latest, ok, err := LatestCheckpoint(path)
 	if err != nil {
 		return "", err
 	}
-	if len(cps) == 0 {
+	if !ok {
 		if _, err := os.Stat(path); err != nil {
 			return "", fmt.Errorf("train: checkpoint %q: %w", path, err)
 		}
 		return "", fmt.Errorf("train: %q is neither a checkpoint directory (with %s) nor a run directory with checkpoints", path, StateFile)
 	}
-	return cps[len(cps)-1].Dir, nil
+	return latest.Dir, nil
 }
 
 // savedVar is the gob header of one variable in variables.bin; the tensor
@@ -159,8 +159,12 @@ func fail(stage string) error {
 // into a hidden temporary directory, are fsynced, and the directory is renamed
 // into place (replacing an older checkpoint of the same name only once the new
 // one is complete). On error nothing but the previous checkpoint remains.
-func SaveCheckpoint(runDir string, store *model.Store, state CheckpointState) (err error) {
-	name := CheckpointName(state.Epoch)
+func SaveCheckpoint(runDir string, store *model.Store, state CheckpointState) error {
+	return saveCheckpointAs(runDir, CheckpointName(state.Epoch), store, state)
+}
+
+// saveCheckpointAs is SaveCheckpoint into the checkpoint directory name.
+func saveCheckpointAs(runDir, name string, store *model.Store, state CheckpointState) (err error) {
 	parent := filepath.Join(runDir, results.CheckpointsDir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("train: checkpoint %s: %w", name, err)

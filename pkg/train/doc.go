@@ -26,7 +26,8 @@
 //
 // A run directory holds checkpoints/init (before training) and
 // checkpoints/epoch_NNNN every experiment.save_checkpoints_every_n_epochs
-// epochs and after the last epoch. Epochs are numbered from 1; epoch_0005 is
+// epochs and after the last epoch, and checkpoints/last, rewritten after every
+// epoch (PyTorch Lightning's save_last). Epochs are numbered from 1; epoch_0005 is
 // the state after five passes over the training data. A checkpoint is a
 // directory with variables.bin (every variable of the model.Store: weights,
 // batch-norm statistics, memory, Adam moments and step, the store's RNG state)
@@ -37,10 +38,12 @@
 // an uninterrupted one.
 //
 // Run resumes automatically: if the run directory has checkpoints, training
-// continues after the latest one, metrics.csv rows of later epochs (written
-// before the interruption) are dropped, and the run ends after the same
-// number of epochs as an uninterrupted one. Cancelling the context (Ctrl-C)
-// stops after the current training step; the last checkpoint stays usable.
+// continues after the latest one (LatestCheckpoint: normally last),
+// metrics.csv rows of later epochs (written before the interruption) are
+// dropped, and the run ends after the same number of epochs as an
+// uninterrupted one. Cancelling the context (Ctrl-C) stops after the current
+// training step; as last holds the last finished epoch, the resumed run trains
+// no finished epoch again.
 //
 // A run owns its directory while it trains: Run holds an OS file lock on
 // <run dir>/.lock ([LockFile]), so two processes — on one machine, or on

@@ -68,6 +68,10 @@ type runner struct {
 	frozen     bool
 	startEpoch int // first epoch to train
 
+	bar     *progressbar.ProgressBar // the current epoch's bar (see newBar)
+	barEval bool                     // evaluation batches advance the bar
+	label   string                   // Options.ProgressLabel of the current epoch
+
 	condIndex map[int]int // class → condition index
 	trainExec *model.Exec
 	evalExec  *model.Exec
@@ -83,10 +87,10 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.condIndex[t] = i
 	}
 	h, w, c := 0, 0, 0
-	if cps, err := ListCheckpoints(r.opts.Dir); err != nil {
+	if latest, ok, err := LatestCheckpoint(r.opts.Dir); err != nil {
 		return err
-	} else if len(cps) > 0 {
-		if err := r.resume(cps[len(cps)-1]); err != nil {
+	} else if ok {
+		if err := r.resume(latest); err != nil {
 			return err
 		}
 	} else if err := r.fresh(); err != nil {
@@ -209,7 +213,7 @@ func (r *runner) resume(cp CheckpointInfo) error {
 		}
 	}
 	if r.opts.Progress != nil {
-		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.Name)
+		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.describe())
 	}
 	return nil
 }
@@ -336,9 +340,13 @@ func (r *runner) loop(ctx context.Context) error {
 	}
 	d := r.split.Train.Source
 	stepsPerEpoch := (r.split.Train.Len() + s.batchSize - 1) / s.batchSize
+	defer r.clearBar() // an error return must not leave a bar on the line of its message
 	for epoch := r.startEpoch; epoch <= s.maxEpochs; epoch++ {
 		start := time.Now()
-		bar := r.newBar(epoch, stepsPerEpoch)
+		if r.opts.ProgressLabel != nil {
+			r.label = r.opts.ProgressLabel()
+		}
+		bar := r.newBar(epoch, stepsPerEpoch+r.evalBatchCount())
 		var lossSum float64
 		var seen int
 		if r.frozen {
@@ -386,8 +394,10 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)
 		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f evaluating", epoch, s.maxEpochs, trainLoss))
+		bar.Describe(r.barLabel(epoch, fmt.Sprintf("loss %.5f evaluating", trainLoss)))
+		r.barEval = true // each evaluation batch advances the bar; the last one completes it
 		er, err := r.evaluate(ctx, epoch, trainLoss)
+		r.barEval = false
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return r.interrupted(epoch, ctxErr)
@@ -398,17 +408,23 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := r.appendRows(er); err != nil {
 			return err
 		}
+		loss := trainLoss
 		if epoch%s.every == 0 || epoch == s.maxEpochs {
-			loss := trainLoss
 			if err := SaveCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
 				return err
 			}
 		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.5f AUROC %.4f", epoch, s.maxEpochs, trainLoss, er.MeanAUROC))
-		_ = bar.Add(1) // the evaluation unit: completes the bar (and ends its line)
+		// "last" after every epoch: an interruption from here on loses no finished epoch.
+		if err := SaveLastCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
+			return err
+		}
+		_ = bar.Finish() // complete (it is already, unless a test set was empty): the bar clears itself
+		r.bar = nil
 		r.res.Epochs = append(r.res.Epochs, er)
 		if r.opts.OnEpoch != nil {
 			r.opts.OnEpoch(er)
+		} else if r.opts.Progress != nil {
+			fmt.Fprintf(r.opts.Progress, "epoch %d/%d  loss %.6f  AUROC %.4f\n", epoch, s.maxEpochs, trainLoss, er.MeanAUROC)
 		}
 	}
 	return nil
@@ -416,31 +432,11 @@ func (r *runner) loop(ctx context.Context) error {
 
 func (r *runner) interrupted(epoch int, cause error) error {
 	last := "none"
-	if cps, err := ListCheckpoints(r.opts.Dir); err == nil && len(cps) > 0 {
-		last = cps[len(cps)-1].Name
+	if cp, ok, err := LatestCheckpoint(r.opts.Dir); err == nil && ok {
+		last = cp.describe()
 	}
-	if r.opts.Progress != nil {
-		fmt.Fprintln(r.opts.Progress)
-	}
+	r.clearBar()
 	return fmt.Errorf("train: interrupted in epoch %d; the run resumes from checkpoint %s: %w", epoch, last, cause)
-}
-
-// newBar is the progress bar of one epoch: one unit per training step plus
-// one for the evaluation.
-func (r *runner) newBar(epoch, steps int) *progressbar.ProgressBar {
-	if r.opts.Progress == nil {
-		return progressbar.DefaultSilent(int64(steps + 1))
-	}
-	return progressbar.NewOptions(steps+1,
-		progressbar.OptionSetWriter(r.opts.Progress),
-		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, r.s.maxEpochs)),
-		progressbar.OptionSetWidth(25),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.opts.Progress) }),
-	)
 }
 
 // evalBatches runs the evaluation graph over a subset in fixed order, padding
@@ -483,6 +479,9 @@ func (r *runner) evalBatches(ctx context.Context, sub *data.Subset, cond int32) 
 		}
 		for i := range b.Size {
 			errs = append(errs, float64(e[i]))
+		}
+		if r.barEval && r.bar != nil {
+			_ = r.bar.Add(1)
 		}
 		chosen = append(chosen, c[:b.Size]...)
 		if b.Size == bs {

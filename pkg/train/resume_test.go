@@ -14,11 +14,12 @@ import (
 	"github.com/cmemae/cmemae/pkg/results"
 )
 
-// TestResumeAfterCancel cancels a run in the middle of epoch 4 (the last
-// checkpoint is epoch_0002, and metrics of epoch 3 are already written),
-// restarts it, and checks that it resumes from epoch_0002, ends after the same
-// 5 epochs without duplicated metrics, and reaches the same weights as an
-// uninterrupted run.
+// TestResumeAfterCancel cancels a run in the middle of epoch 4 (the newest
+// every-N checkpoint is epoch_0002; epoch 3 is finished and its metrics are
+// written), restarts it, and checks that it resumes from the "last" checkpoint
+// of epoch 3 — re-training no finished epoch —, ends after the same 5 epochs
+// without duplicated metrics, and reaches the same weights as an uninterrupted
+// run.
 func TestResumeAfterCancel(t *testing.T) {
 	e := tinyExperiment("memae", 64, 5)
 	e.Datamodule.BatchSize = 16
@@ -44,8 +45,11 @@ func TestResumeAfterCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
 	}
-	if !strings.Contains(err.Error(), "epoch_0002") {
+	if !strings.Contains(err.Error(), "resumes from checkpoint last (epoch 3)") {
 		t.Errorf("interruption error does not name the checkpoint to resume from: %v", err)
+	}
+	if cps, _ := ListCheckpoints(dir); len(cps) != 2 || cps[1].Name != "epoch_0002" {
+		t.Errorf("every-N checkpoints after the interruption: %v, want init and epoch_0002", cps)
 	}
 	if n := len(res.Epochs); n != 3 {
 		t.Errorf("interrupted run finished %d epochs, want 3", n)
@@ -60,15 +64,15 @@ func TestResumeAfterCancel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resumed run: %v", err)
 	}
-	if res.ResumedFrom != 2 {
-		t.Errorf("resumed from epoch %d, want 2", res.ResumedFrom)
+	if res.ResumedFrom != 3 {
+		t.Errorf("resumed from epoch %d, want 3 (the last finished epoch)", res.ResumedFrom)
 	}
 	var epochs []int
 	for _, er := range res.Epochs {
 		epochs = append(epochs, er.Epoch)
 	}
-	if !slices.Equal(epochs, []int{3, 4, 5}) {
-		t.Errorf("resumed run trained epochs %v, want [3 4 5]", epochs)
+	if !slices.Equal(epochs, []int{4, 5}) {
+		t.Errorf("resumed run trained epochs %v, want [4 5]", epochs)
 	}
 	rows, err = results.ReadCSV(filepath.Join(dir, results.MetricsFile))
 	if err != nil {
@@ -195,7 +199,7 @@ func TestCheckpointAtomic(t *testing.T) {
 	if err := SaveCheckpoint(dir, store, state); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := LoadCheckpoint(dir)
+	cp, err := LoadCheckpoint(filepath.Join(dir, results.CheckpointsDir, "epoch_0001"))
 	if err != nil {
 		t.Fatal(err)
 	}

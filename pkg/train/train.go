@@ -95,8 +95,14 @@ type Options struct {
 	// within the epoch); cancelling the run's context from it stops the run
 	// before the next step.
 	OnStep func(epoch, step int)
-	// Progress receives a progress bar (epoch, loss, AUROC); nil is silent.
+	// Progress receives messages (resuming, interruption) and, when it is a
+	// terminal (see IsTerminal), a progress bar of the current epoch that is
+	// cleared when the epoch ends: the epoch's one line is OnEpoch's to print
+	// (without OnEpoch, Run prints it to Progress). nil is silent.
 	Progress io.Writer
+	// ProgressLabel, if set, is called at the start of every epoch; its result
+	// prefixes the progress bar (e.g. "run 3/60 · job ETA 2h10m ·").
+	ProgressLabel func() string
 
 	// TrainData and TestData, if set, are used instead of loading
 	// datamodule.name (tests and sweeps reuse loaded data).

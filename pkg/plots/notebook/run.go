@@ -61,7 +61,8 @@ type Runner struct {
 	MaxTestImages int
 	// Out receives one line per run (nil → os.Stdout).
 	Out io.Writer
-	// Progress, if set, receives the training progress bars.
+	// Progress, if set, receives training messages and one line per epoch
+	// (a progress bar as well when it is a terminal, see train.IsTerminal).
 	Progress io.Writer
 
 	backend compute.Backend

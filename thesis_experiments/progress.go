@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/train"
+)
+
+// console is the command's stderr. It tells package train whether it is a
+// terminal (progress bars are drawn only there) and keeps every message off the
+// bar's line: a write that is not a bar frame (frames start with '\r') first
+// erases an unfinished bar line, and the bar redraws itself below the message.
+type console struct {
+	mu   sync.Mutex
+	w    io.Writer
+	term bool
+	open bool // a bar frame is on the current line
+}
+
+func newConsole(w io.Writer) *console { return &console{w: w, term: train.IsTerminal(w)} }
+
+// IsTerminal reports whether the console is a terminal.
+func (c *console) IsTerminal() bool { return c.term }
+
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if p[0] == '\r' {
+		c.open = p[len(p)-1] != '\n'
+		return c.w.Write(p)
+	}
+	if c.open && c.term {
+		if _, err := io.WriteString(c.w, "\r\033[K"); err != nil {
+			return 0, err
+		}
+	}
+	c.open = false
+	return c.w.Write(p)
+}
+
+// Nominal images per class (training, test) of each dataset: what -n and the
+// job ETA assume without loading any data.
+var nominalClassSize = map[string][2]int{
+	"mnist":         {6000, 1000},
+	"fashion-mnist": {6000, 1000},
+	"cifar":         {5000, 1000},
+}
+
+// epochImages returns the nominal number of training and test images of one
+// epoch of j: the targets' training images (or num_train_samples), and per
+// target its test images plus the protocol's anomalies, capped by maxTest.
+func epochImages(j job, maxTest int) (nTrain, nTest int) {
+	size, ok := nominalClassSize[j.exp.Datamodule.Name]
+	if !ok {
+		size = nominalClassSize["mnist"]
+	}
+	nTrain = size[0] * len(j.targets)
+	if k := j.exp.Datamodule.NumTrainSamples; k > 0 {
+		nTrain = min(k, nTrain)
+	}
+	frac := j.exp.Datamodule.AnomalyFraction
+	if frac <= 0 || frac >= 1 {
+		frac = data.DefaultAnomalyFraction
+	}
+	perTarget := size[1] + data.NumAnomalies(size[1], frac)
+	if maxTest > 0 {
+		perTarget = min(perTarget, maxTest)
+	}
+	return nTrain, perTarget * len(j.targets)
+}
+
+// remainingEpochs is the number of epochs j still has to train: max_epochs
+// minus the epoch of its latest checkpoint.
+func remainingEpochs(j job) int {
+	done := 0
+	if cp, ok, err := train.LatestCheckpoint(j.dir); err == nil && ok {
+		done = cp.Epoch
+	}
+	return max(0, j.exp.Trainer.MaxEpochs-done)
+}
+
+// evalCostRatio is the cost of evaluating one image relative to training on
+// one: evaluation runs about 3× as many images per second (README, bench).
+const evalCostRatio = 0.3
+
+// jobProgress tracks the whole job (all runs) for the progress bar and the
+// epoch lines: run i of n and an ETA from the epochs finished so far, each
+// weighted by its number of images.
+type jobProgress struct {
+	n, current  int       // runs, current run (0-based)
+	epochUnits  []float64 // work of one epoch of each run
+	remaining   []int     // epochs left per run
+	doneUnits   float64   // work finished in this invocation
+	doneSeconds float64   // and the time it took
+}
+
+func newJobProgress(jobs []job, maxTest int) *jobProgress {
+	p := &jobProgress{n: len(jobs), epochUnits: make([]float64, len(jobs)), remaining: make([]int, len(jobs))}
+	for i, j := range jobs {
+		nTrain, nTest := epochImages(j, maxTest)
+		p.epochUnits[i] = float64(nTrain) + evalCostRatio*float64(nTest)
+		p.remaining[i] = remainingEpochs(j)
+	}
+	return p
+}
+
+// startRun makes run i (0-based) the current one. Like every method of
+// jobProgress it does nothing on a nil receiver (a runner without a job plan).
+func (p *jobProgress) startRun(i int) {
+	if p != nil && i >= 0 && i < p.n {
+		p.current = i
+	}
+}
+
+// epochDone records a finished epoch of the current run and its duration.
+func (p *jobProgress) epochDone(d time.Duration) {
+	if p == nil || p.n == 0 {
+		return
+	}
+	p.doneUnits += p.epochUnits[p.current]
+	p.doneSeconds += d.Seconds()
+	if p.remaining[p.current] > 0 {
+		p.remaining[p.current]--
+	}
+}
+
+// eta is the estimated time to the end of the job, ok false before the first
+// finished epoch.
+func (p *jobProgress) eta() (time.Duration, bool) {
+	if p == nil || p.doneUnits <= 0 {
+		return 0, false
+	}
+	var left float64
+	for i := p.current; i < p.n; i++ {
+		left += float64(p.remaining[i]) * p.epochUnits[i]
+	}
+	return time.Duration(left / p.doneUnits * p.doneSeconds * float64(time.Second)), true
+}
+
+// label is the progress-bar prefix: "run 3/60 · ETA 5h10m ·".
+func (p *jobProgress) label() string {
+	if p == nil {
+		return ""
+	}
+	s := fmt.Sprintf("run %d/%d ·", p.current+1, p.n)
+	if d, ok := p.eta(); ok {
+		s += " ETA " + formatDuration(d) + " ·"
+	}
+	return s
+}
+
+// suffix is appended to every epoch line: "  · run 3/60 · ETA 5h10m".
+func (p *jobProgress) suffix() string {
+	if p == nil {
+		return ""
+	}
+	s := fmt.Sprintf("  · run %d/%d", p.current+1, p.n)
+	if d, ok := p.eta(); ok {
+		s += " · ETA " + formatDuration(d)
+	}
+	return s
+}
+
+// formatDuration rounds d for people: 45s, 12m, 5h10m, 2d3h.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(math.Round(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(math.Round(d.Minutes())))
+	case d < 48*time.Hour:
+		m := int(math.Round(d.Minutes()))
+		return fmt.Sprintf("%dh%02dm", m/60, m%60)
+	default:
+		h := int(math.Round(d.Hours()))
+		return fmt.Sprintf("%dd%dh", h/24, h%24)
+	}
+}
+
+// estimateKey groups runs that train at the same speed.
+type estimateKey struct {
+	bench            string // bench model name: <arch> (MemAE) or <arch>-ae
+	batch, evalBatch int
+}
+
+func (k estimateKey) String() string {
+	kind := "MemAE"
+	name := k.bench
+	if a, ok := strings.CutSuffix(k.bench, "-ae"); ok {
+		kind, name = "AE", a
+	}
+	return fmt.Sprintf("%s %s, batch %d", name, kind, k.batch)
+}
+
+// printEstimate prints the job's size and, with measure, its estimated
+// duration on the active backend: every distinct model and batch size trains
+// and evaluates for about a second (the bench command's measurement), and each
+// run's remaining epochs are priced at its nominal number of images.
+func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) error {
+	total, left := 0, 0
+	keys := map[estimateKey][]int{}
+	for i, j := range jobs {
+		total += j.exp.Trainer.MaxEpochs
+		left += remainingEpochs(j)
+		name := j.exp.Model.Arch
+		if j.exp.Model.Name == "ae" || j.exp.Model.Name == "cond-ae" {
+			name += "-ae"
+		}
+		k := estimateKey{bench: name, batch: j.exp.Datamodule.BatchSize, evalBatch: j.exp.Datamodule.TestBatchSize}
+		keys[k] = append(keys[k], i)
+	}
+	fmt.Fprintf(r.stdout, "%d run(s), %d of %d epochs to train\n", len(jobs), left, total)
+	if left == 0 || !measure {
+		return nil
+	}
+	var b compute.Backend
+	var err error
+	if len(jobs) > 0 {
+		if b, err = r.backend(jobs[0].exp.Trainer.Backend); err != nil {
+			return err
+		}
+	}
+	sorted := make([]estimateKey, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Slice(sorted, func(a, c int) bool { return sorted[a].String() < sorted[c].String() })
+	var seconds float64
+	var lines []string
+	for _, k := range sorted {
+		res, err := benchGo(ctx, b, k.bench, benchOptions{batch: k.batch, evalBatch: k.evalBatch, seconds: 1})
+		if err != nil {
+			return fmt.Errorf("estimating the duration (-n -estimate=false skips it): %w", err)
+		}
+		var part float64
+		for _, i := range keys[k] {
+			nTrain, nTest := epochImages(jobs[i], r.opts.maxTestImages)
+			epoch := float64(nTrain)/res.TrainIPS + float64(nTest)/res.EvalIPS
+			if n := remainingEpochs(jobs[i]); n > 0 {
+				part += float64(n)*epoch + res.WarmupS
+			}
+		}
+		seconds += part
+		lines = append(lines, fmt.Sprintf("  %s: %.0f train img/s, %.0f eval img/s → %s for %d run(s)",
+			k, res.TrainIPS, res.EvalIPS, formatDuration(time.Duration(part*float64(time.Second))), len(keys[k])))
+	}
+	fmt.Fprintf(r.stdout, "estimated duration on %s: %s (measured just now; images per epoch from the datasets' nominal class sizes)\n",
+		b.Name(), formatDuration(time.Duration(seconds*float64(time.Second))))
+	for _, l := range lines {
+		fmt.Fprintln(r.stdout, l)
+	}
+	return nil
+}

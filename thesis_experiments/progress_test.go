@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/cmemae/cmemae/pkg/config"
+)
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		44*time.Second + 600*time.Millisecond:        "45s",
+		12*time.Minute + 20*time.Second:              "12m",
+		5*time.Hour + 9*time.Minute + 40*time.Second: "5h10m",
+		50 * time.Hour: "2d2h",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func testJob(targets []int, k, epochs int, dir string) job {
+	e := config.Experiment{Datamodule: config.DataConfig{Name: "mnist", NumTrainSamples: k, AnomalyFraction: 0.3},
+		Trainer: config.TrainerConfig{MaxEpochs: epochs}}
+	return job{exp: e, targets: targets, dir: dir}
+}
+
+func TestEpochImages(t *testing.T) {
+	// MNIST nominal: 6000 training and 1000 test images per class; 1000 normals
+	// get int(1000·0.3/0.7) = 428 anomalies.
+	for _, c := range []struct {
+		targets             []int
+		k, maxTest          int
+		wantTrain, wantTest int
+	}{
+		{[]int{1}, 0, 0, 6000, 1428},
+		{[]int{1, 7}, 0, 0, 12000, 2856},
+		{[]int{5}, 64, 300, 64, 300},
+	} {
+		nTrain, nTest := epochImages(testJob(c.targets, c.k, 1, ""), c.maxTest)
+		if nTrain != c.wantTrain || nTest != c.wantTest {
+			t.Errorf("epochImages(%v, k=%d, max %d) = %d, %d; want %d, %d", c.targets, c.k, c.maxTest, nTrain, nTest, c.wantTrain, c.wantTest)
+		}
+	}
+}
+
+// The job ETA weights epochs by their images: after one 10 s epoch of a
+// 6000-image run (6000 + 0.3·1428 = 6428.4 units), the rest of the job is
+// 9 such epochs plus 10 epochs of a 64-shot run (64 + 0.3·1428 = 492.4 units).
+func TestJobProgressETA(t *testing.T) {
+	dir := t.TempDir()
+	jobs := []job{testJob([]int{1}, 0, 10, filepath.Join(dir, "a")), testJob([]int{2}, 64, 10, filepath.Join(dir, "b"))}
+	p := newJobProgress(jobs, 0)
+	p.startRun(0)
+	if got := p.label(); got != "run 1/2 ·" {
+		t.Errorf("label before any epoch = %q", got)
+	}
+	p.epochDone(10 * time.Second)
+	units := (9*6428.4 + 10*492.4) / 6428.4 // 15.19…: about 97.7 s at 10 s per 6428.4 units
+	want := time.Duration(units * 10 * float64(time.Second))
+	if d, ok := p.eta(); !ok || d.Round(time.Millisecond) != want.Round(time.Millisecond) {
+		t.Errorf("eta = %v, %v; want %v", d, ok, want)
+	}
+	if got := p.label(); got != "run 1/2 · ETA 2m ·" {
+		t.Errorf("label = %q", got)
+	}
+	if got := p.suffix(); got != "  · run 1/2 · ETA 2m" {
+		t.Errorf("suffix = %q", got)
+	}
+	var none *jobProgress // a runner without a job plan
+	none.startRun(3)
+	none.epochDone(time.Second)
+	if none.label() != "" || none.suffix() != "" {
+		t.Errorf("nil jobProgress: label %q, suffix %q", none.label(), none.suffix())
+	}
+}
+
+// A run with a "last" checkpoint of epoch 2 has max_epochs − 2 epochs left.
+func TestRemainingEpochs(t *testing.T) {
+	dir := t.TempDir()
+	last := filepath.Join(dir, "checkpoints", "last")
+	if err := os.MkdirAll(last, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(last, "state.json"), []byte(`{"format":1,"epoch":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := remainingEpochs(testJob([]int{1}, 0, 5, dir)); n != 3 {
+		t.Errorf("remaining epochs %d, want 3", n)
+	}
+	if n := remainingEpochs(testJob([]int{1}, 0, 5, filepath.Join(dir, "none"))); n != 5 {
+		t.Errorf("remaining epochs of a new run %d, want 5", n)
+	}
+}
+
+// -n prints the number of runs, the epochs left and a measured estimate.
+func TestDryRunEstimate(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	out, err := runCmd(t, context.Background(), "-n", "datamodule.targets=[1,2]", "trainer.max_epochs=3",
+		"datamodule.batch_size=8", "datamodule.test_batch_size=16", "model=ae", "results_dir="+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, re := range []string{
+		`(?m)^run 2/2: .* epochs=3 → `,
+		`(?m)^2 run\(s\), 6 of 6 epochs to train$`,
+		`(?m)^estimated duration on .+: [0-9]+(s|m|h[0-9]{2}m) \(measured just now; `,
+		`(?m)^  mnist-flat AE, batch 8: [0-9]+ train img/s, [0-9]+ eval img/s → .* for 2 run\(s\)$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("-n output lacks %s:\n%s", re, out)
+		}
+	}
+}
+
+// Messages never share a line with a progress bar on a terminal; nothing is
+// added when the console is not a terminal.
+func TestConsole(t *testing.T) {
+	var buf bytes.Buffer
+	c := &console{w: &buf, term: true}
+	c.Write([]byte("\repoch 1/2 [====>    ]"))
+	c.Write([]byte("stopping\n"))
+	c.Write([]byte("\repoch 1/2 [=====>   ]"))
+	c.Write([]byte("\r          \r"))
+	c.Write([]byte("error: x\n"))
+	want := "\repoch 1/2 [====>    ]\r\033[Kstopping\n\repoch 1/2 [=====>   ]\r          \r\r\033[Kerror: x\n"
+	if buf.String() != want {
+		t.Errorf("terminal console wrote %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	c = &console{w: &buf}
+	c.Write([]byte("a\n"))
+	c.Write([]byte("\rframe"))
+	c.Write([]byte("b\n"))
+	if buf.String() != "a\n\rframeb\n" || c.IsTerminal() {
+		t.Errorf("log console wrote %q", buf.String())
+	}
+}
+
+func TestIsGoRunPath(t *testing.T) {
+	if !isGoRunPath("/tmp/go-build1234/b001/exe/thesis_experiments") {
+		t.Error("go run binary not recognised")
+	}
+	for _, p := range []string{"/home/u/cmemae/cmemae", "/usr/local/bin/thesis_experiments", "/tmp/exe/x"} {
+		if isGoRunPath(p) {
+			t.Errorf("%s taken for a go run binary", p)
+		}
+	}
+}
