@@ -54,8 +54,16 @@ if ((${#APT_PACKAGES[@]} == 0)); then
   echo "check-fresh: no APT_PACKAGES=( … ) list in .ci/install.sh" >&2
   exit 1
 fi
+# .ci/slurm-test.sh installs its own packages (PACKAGES=( … )): hidden too, so that it
+# must install them before it looks for them; the fake daemons then fail to start and
+# the stage skips (a real cluster in a sandbox is neither possible nor wanted).
+mapfile -t SLURM_PACKAGES < <(sed -n 's/^PACKAGES=(\(.*\))$/\1/p' "${REPO}/.ci/slurm-test.sh" | tr ' ' '\n' | sed '/^$/d')
+if ((${#SLURM_PACKAGES[@]} == 0)); then
+  echo "check-fresh: no PACKAGES=( … ) list in .ci/slurm-test.sh" >&2
+  exit 1
+fi
 declare -A hidden=()
-for p in "${APT_PACKAGES[@]}" jupyter-core python3-jupyter-core; do
+for p in "${APT_PACKAGES[@]}" "${SLURM_PACKAGES[@]}" jupyter-core python3-jupyter-core; do
   while read -r f; do
     case "${f}" in */bin/* | */sbin/*) hidden["${f##*/}"]=1 ;; esac
   done < <(dpkg -L "${p}" 2>/dev/null || true)
@@ -108,6 +116,9 @@ for p in \"\$@\"; do
   case \"\$p\" in
   jupyter-* | python3-nbclient | python3-ipykernel) cp '${SANDBOX}/fake-jupyter' '${SYSBIN}/jupyter' ;;
   chromium) printf '#!/bin/sh\nexit 0\n' >'${SYSBIN}/chromium'; chmod +x '${SYSBIN}/chromium' ;;
+  munge) for c in munged munge unmunge; do printf '#!/bin/sh\nexit 1\n' >'${SYSBIN}/'\$c; chmod +x '${SYSBIN}/'\$c; done ;;
+  slurmctld | slurmd) printf '#!/bin/sh\nexit 1\n' >'${SYSBIN}/'\$p; chmod +x '${SYSBIN}/'\$p ;;
+  slurm-client) for c in sbatch squeue sinfo scancel scontrol; do printf '#!/bin/sh\nexit 1\n' >'${SYSBIN}/'\$c; chmod +x '${SYSBIN}/'\$c; done ;;
   esac
 done"
 fake gofmt 'exit 0'
@@ -130,7 +141,7 @@ ln -s "${FAKES}/gofmt" "${SANDBOX}/goroot/bin/gofmt"
 echo "check-fresh: running .ci/test.sh in ${SANDBOX} (no Jupyter, no Chromium; apt-get and go are fakes)"
 set +e
 env -i HOME="${SANDBOX}/home" PATH="${FAKES}:${SYSBIN}" TERM=dumb LANG=C.UTF-8 \
-  TMPDIR="${SANDBOX}" CMEMAE_CI_DIR="${SANDBOX}/ci" CMEMAE_SYSTEM_BIN="${SYSBIN}" \
+  TMPDIR="${SANDBOX}" CMEMAE_CI_DIR="${SANDBOX}/ci" CMEMAE_SYSTEM_BIN="${SYSBIN}" CMEMAE_SYSTEM_SBIN="${SYSBIN}" \
   CMEMAE_SKIP="fresh" bash "${REPO}/.ci/test.sh" >"${SANDBOX}/test.log" 2>&1
 rc=$?
 set -e
@@ -143,6 +154,7 @@ fail() {
 }
 ((rc == 0)) || fail "bash .ci/test.sh exited ${rc} on a machine without the Debian packages"
 grep -q '^apt-get .*install' "${LOG}" || fail "the install stage never ran apt-get install"
+grep -q "^apt-get .*install.* ${SLURM_PACKAGES[0]}" "${LOG}" || fail "the slurm stage never ran apt-get install ${SLURM_PACKAGES[*]}"
 want=$(ls "${REPO}"/notebooks/*.ipynb | wc -l)
 got=$(grep -c '^jupyter executed ' "${LOG}" || true)
 ((got == want)) || fail "${got} of ${want} notebooks went through jupyter nbconvert"

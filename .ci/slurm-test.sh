@@ -28,6 +28,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=env.sh
 source "${REPO}/.ci/env.sh"
 export GOMLX_BACKEND=go
+# Where Debian's slurm and munge packages put their daemons (CMEMAE_SYSTEM_SBIN
+# points elsewhere in .ci/check-fresh.sh's sandbox).
+SBIN="${CMEMAE_SYSTEM_SBIN:-/usr/sbin}"
 
 log() { printf '[slurm-test] %s\n' "$*" >&2; }
 skip() {
@@ -64,7 +67,7 @@ if ((${#missing[@]} > 0)); then
     skip "could not install ${missing[*]} with apt-get (see above)"
   fi
 fi
-for b in /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd sbatch squeue sinfo scancel; do
+for b in "${SBIN}/munged" "${SBIN}/slurmctld" "${SBIN}/slurmd" sbatch squeue sinfo scancel; do
   command -v "${b}" >/dev/null || skip "${b} is missing after installing ${PACKAGES[*]}"
 done
 
@@ -109,7 +112,7 @@ cluster_logs() {
 dd if=/dev/urandom of="${T}/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "${T}/munge/munge.key"
 MUNGE_SOCKET="${T}/munge/munge.socket"
-if ! /usr/sbin/munged --force --key-file="${T}/munge/munge.key" --socket="${MUNGE_SOCKET}" \
+if ! "${SBIN}/munged" --force --key-file="${T}/munge/munge.key" --socket="${MUNGE_SOCKET}" \
   --pid-file="${T}/munge/munged.pid" --log-file="${T}/log/munged.log" \
   --seed-file="${T}/munge/munged.seed" 2>"${T}/log/munged.err"; then
   cat "${T}/log/munged.err" >&2
@@ -157,12 +160,12 @@ NodeName=${HOST} NodeAddr=127.0.0.1 CPUs=${CPUS} State=UNKNOWN
 PartitionName=debug Nodes=${HOST} Default=YES MaxTime=INFINITE State=UP
 EOF
 
-/usr/sbin/slurmctld -f "${SLURM_CONF}" 2>"${T}/log/slurmctld.err" || {
+"${SBIN}/slurmctld" -f "${SLURM_CONF}" 2>"${T}/log/slurmctld.err" || {
   cat "${T}/log/slurmctld.err" >&2
   cluster_logs
   skip "slurmctld does not start"
 }
-/usr/sbin/slurmd -f "${SLURM_CONF}" 2>"${T}/log/slurmd.err" || {
+"${SBIN}/slurmd" -f "${SLURM_CONF}" 2>"${T}/log/slurmd.err" || {
   cat "${T}/log/slurmd.err" >&2
   cluster_logs
   skip "slurmd does not start"
