@@ -88,7 +88,9 @@ pjrt_env_link_wheels() {
 pjrt_env_python_paths() {
   local py="${CMEMAE_PYTHON:-python3}"
   command -v "${py}" >/dev/null 2>&1 || return 1
-  "${py}" -c 'import sys; print("\n".join(p for p in sys.path if p))' 2>/dev/null
+  local -a limit=()
+  command -v timeout >/dev/null 2>&1 && limit=(timeout 30)
+  "${limit[@]}" "${py}" -c 'import sys; print("\n".join(p for p in sys.path if p))' 2>/dev/null
 }
 
 pjrt_env_find() {

@@ -14,6 +14,7 @@
 #   6. nbcheck   pkg/internal/repocheck checks the executed notebooks (errors, figures)
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
 #                screenshots in notebooks/executed/
+#   8. gpucheck  .ci/gpu-check.sh rehearsed on the CPU (GPU_CHECK_BACKEND=go, tiny budget)
 #
 # Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
 # CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 600: quick-budget cells take a few
@@ -131,6 +132,7 @@ stage nbcheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' ./pkg/internal/repocheck
 stage browser env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' ./pkg/internal/repocheck
+stage gpucheck env GPU_CHECK_BACKEND=go GPU_CHECK_WORK="${CMEMAE_CI_DIR}/gpu-check-work" bash .ci/gpu-check.sh "${CMEMAE_CI_DIR}/gpu-check"
 
 echo
 echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"
