@@ -330,8 +330,10 @@ EOF
   export CMEMAE_PYTHON="${PY}"
   # shellcheck source=pjrt-env.sh
   source "${REPO}/.ci/pjrt-env.sh"
-  if ! pjrt_env_require cuda; then
-    record discovery "${start}" "FAILED: PJRT CUDA plugin or NVIDIA libraries missing (see the log)"
+  local why
+  if ! why="$(pjrt_env_require cuda 2>&1)"; then
+    echo "${why}"
+    record discovery "${start}" "FAILED: ${why#\[pjrt-env\] }"
     FAILED=1
     return 1
   fi
@@ -556,7 +558,7 @@ archive() {
     fi
   fi
   ls -l "${OUT}"
-  STEPS+=("$(printf '%-10s %5ds  %s' archive "$((SECONDS - start))" "results.tar.gz $(du -k "${OUT}/results.tar.gz" 2>/dev/null | cut -f1) KiB, checkpoints.tar.gz $(du -k "${OUT}/checkpoints.tar.gz" 2>/dev/null | cut -f1) KiB")")
+  STEPS+=("$(printf '%-10s %5ds  %s' archive "$((SECONDS - start))" "results.tar.gz $(du -k "${OUT}/results.tar.gz" 2>/dev/null | cut -f1) KiB, checkpoints.tar.gz $(du -k "${OUT}/checkpoints.tar.gz" 2>/dev/null | cut -f1 || echo -) KiB")")
 }
 
 # --------------------------------------------------------------- main -----
