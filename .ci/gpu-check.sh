@@ -7,7 +7,7 @@
 #   GPU_CHECK_BACKEND=go .ci/gpu-check.sh OUT  # rehearsal on the CPU, tiny budget (CI)
 #
 # Build (wherever `go` is found, unless GPU_CHECK_BUILD=0): the CLI and the test binaries
-# of pkg/layers, pkg/memory and pkg/models (stripped, cgo for go-xla, gzip -9), their
+# of pkg/layers, pkg/memory and pkg/models (stripped, cgo for go-xla, gzip), their
 # testdata, MNIST (from the GoMNIST module) and the PyTorch reference script go into
 # ${GPU_CHECK_BUNDLE:-.gpu-bundle}/ (gitignored, ~40 MB, so it travels with the tree).
 #
@@ -36,7 +36,9 @@
 # Environment: GPU_CHECK_BACKEND (xla:cuda | go), GPU_CHECK_DEADLINE, GPU_CHECK_JOBS,
 # GPU_CHECK_SEEDS (default "1 2 3"), GPU_CHECK_BENCH_SECONDS (default 1.5),
 # GPU_CHECK_WORK (scratch, default ${TMPDIR:-/tmp}/cmemae-gpu-check), GPU_CHECK_BUNDLE,
-# GPU_CHECK_BUILD=0 (never build), CMEMAE_PYTHON (Python with torch; default python3,
+# GPU_CHECK_BUILD=0 (never build), GPU_CHECK_RESUME_FROM (an earlier OUTDIR: its
+# results.tar.gz and checkpoints.tar.gz are unpacked first, so complete runs are skipped and
+# stopped ones resume from their last checkpoint), CMEMAE_PYTHON (Python with torch; default python3,
 # /usr/bin/python3 in the rehearsal).
 set -uo pipefail
 
@@ -93,7 +95,7 @@ build_bundle() {
       echo "ldd:"
       ldd "${tmp}/bin/cmemae" 2>&1 | sed 's/^/  /' || true
     } >"${tmp}/MANIFEST"
-    gzip -9 "${tmp}"/bin/*
+    gzip "${tmp}"/bin/*
   ) || {
     echo "gpu-check: build failed"
     return 1
@@ -218,6 +220,18 @@ setup() {
     }
   done
   cp -R "${BUNDLE}/pkg" "${BUNDLE}/data" "${WORK}/" 2>/dev/null
+  # Continue an earlier check's training: its archives (metrics and last checkpoints).
+  if [[ -n "${GPU_CHECK_RESUME_FROM:-}" ]]; then
+    GPU_CHECK_RESUME_FROM="$(cd "${GPU_CHECK_RESUME_FROM}" && pwd)" || return 1
+    for f in results.tar.gz checkpoints.tar.gz; do
+      if [[ -f "${GPU_CHECK_RESUME_FROM}/${f}" ]]; then
+        tar -xzf "${GPU_CHECK_RESUME_FROM}/${f}" -C "${WORK}" && echo "resuming from ${GPU_CHECK_RESUME_FROM}/${f}"
+      else
+        echo "GPU_CHECK_RESUME_FROM: no ${GPU_CHECK_RESUME_FROM}/${f}"
+      fi
+    done
+    rm -f "${WORK}/results/table.txt"
+  fi
   cat "${BUNDLE}/MANIFEST"
   CLI="${WORK}/bin/cmemae"
   export CMEMAE_DATA_DIR="${WORK}/data" CMEMAE_OFFLINE=1
