@@ -5,7 +5,9 @@
 #   docker build -t cmemae .
 #   docker run --rm --gpus all -p 8888:8888 -v "$PWD/results:/home/cmemae/cmemae/results" cmemae   # GPU
 #   docker run --rm            -p 8888:8888 -v "$PWD/results:/home/cmemae/cmemae/results" cmemae   # CPU
+#   docker run --rm --gpus all -v "$PWD/gpu-out:/out" cmemae .ci/gpu-check.sh /out                   # GPU check
 #
+# The entry point sources .ci/pjrt-env.sh, the PJRT plugin discovery .ci/gpu-check.sh uses.
 # Every version is pinned by a build argument (checked by pkg/internal/repocheck).
 # GoNB, goimports and gopls are installed by .ci/install-gonb.sh, the script CI runs.
 
