@@ -222,12 +222,14 @@ setup() {
   rm -rf "${WORK}"
   mkdir -p "${WORK}/bin" "${WORK}/results" || return 1
   local f
+  local bin
   for f in "${BUNDLE}"/bin/*.gz; do
-    gzip -dc "${f}" >"${WORK}/bin/$(basename "${f}" .gz)" && chmod +x "${WORK}/bin/$(basename "${f}" .gz)" || {
+    bin="${WORK}/bin/$(basename "${f}" .gz)"
+    if ! gzip -dc "${f}" >"${bin}" || ! chmod +x "${bin}"; then
       record bundle "${start}" "FAILED: cannot unpack ${f}"
       FAILED=1
       return 1
-    }
+    fi
   done
   cp -R "${BUNDLE}/pkg" "${BUNDLE}/data" "${WORK}/" 2>/dev/null
   # Continue an earlier check's training: its archives (metrics and last checkpoints).
@@ -282,7 +284,8 @@ discovery_selfcheck() {
     echo "ptxas=$(readlink "${CMEMAE_PJRT_NVIDIA}/bin/ptxas")"
   ' _ "${REPO}/.ci/pjrt-env.sh")"
   echo "${got}"
-  local link="${fake}/cmemae-pjrt-$(id -u)/nvidia"
+  local link
+  link="${fake}/cmemae-pjrt-$(id -u)/nvidia"
   local want
   want="cuda=${link}/pjrt_c_api_cuda_plugin.so
 nvidia=${link}

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pjrt-env.sh — sourced (bash) by the Docker image's entry point and by .ci/gpu-check.sh:
 # finds the XLA PJRT plugins (CPU, CUDA) and the NVIDIA CUDA libraries, and exports the
 # environment go-xla (v0.4.13) needs to use them without downloading anything.
