@@ -142,7 +142,7 @@ else
   DEADLINE="${GPU_CHECK_DEADLINE:-480}"
   PY="${CMEMAE_PYTHON:-python3}"
   DEVICE=cuda
-  TEST_BACKEND="xla:cuda,tf32=false"
+  TEST_BACKEND="xla:cuda,tf32=false,preallocate=false" # three test processes share the GPU
   RUN_BACKEND="xla:cuda,preallocate=false"
 fi
 WORK="${GPU_CHECK_WORK:-${TMPDIR:-/tmp}/cmemae-gpu-check}"
