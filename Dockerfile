@@ -5,21 +5,26 @@
 #   docker build -t cmemae .
 #   docker run --rm --gpus all -p 8888:8888 -v "$PWD/results:/home/cmemae/cmemae/results" cmemae   # GPU
 #   docker run --rm            -p 8888:8888 -v "$PWD/results:/home/cmemae/cmemae/results" cmemae   # CPU
+#   docker run --rm --gpus all -v "$PWD/gpu-out:/out" cmemae .ci/gpu-check.sh /out                   # GPU check
 #
+# The entry point sources .ci/pjrt-env.sh, the PJRT plugin discovery .ci/gpu-check.sh uses.
 # Every version is pinned by a build argument (checked by .ci/repocheck).
 # GoNB, goimports and gopls are installed by .ci/install-gonb.sh, the script CI runs.
 
 # ---- versions ---------------------------------------------------------------
 # Go: the toolchain go.mod asks for.
 ARG GO_VERSION=1.27.3
-# CUDA 13 + cuDNN runtime: matches the "cuda13" PJRT plugin that go-xla v0.4.1 installs
+# CUDA 13 + cuDNN runtime: matches the "cuda13" PJRT plugin that go-xla v0.4.13 installs
 # (jax-cuda13-pjrt wheels, with their NVIDIA CUDA 13 libraries).
 ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
-# XLA PJRT CPU plugin: go-xla v0.4.1's DefaultCPUVersion (github.com/gomlx/pjrt-cpu-binaries).
+# XLA PJRT CPU plugin: go-xla v0.4.13's DefaultCPUVersion (github.com/gomlx/pjrt-cpu-binaries;
+# XLA PJRT v0.114.0, the version go-xla v0.4.13 was tested with).
 ARG PJRT_CPU_VERSION=v0.114.0
-# XLA PJRT CUDA plugin: flavour and the JAX release of the jax-cuda13-pjrt / -plugin wheels.
+# XLA PJRT CUDA plugin: flavour and the JAX release of the jax-cuda13-pjrt / -plugin wheels
+# (go-xla v0.4.13's installer takes pypi's latest; pinned here to the release the GPU check,
+# .ci/gpu-check.sh, runs against: jax-cuda13-pjrt 0.11.2).
 ARG PJRT_CUDA_PLUGIN=cuda13
-ARG PJRT_CUDA_JAX_VERSION=0.11.0
+ARG PJRT_CUDA_JAX_VERSION=0.11.2
 ARG JUPYTERLAB_VERSION=4.4.10
 ARG GOIMPORTS_VERSION=v0.44.0
 ARG GOPLS_VERSION=v0.23.0
@@ -91,7 +96,8 @@ RUN (userdel -r ubuntu 2>/dev/null || true) \
  && useradd --create-home --uid "${NB_UID}" --shell /bin/bash "${NB_USER}" \
  && mkdir -p /data "/home/${NB_USER}/cmemae/results" \
  && chown -R "${NB_USER}:${NB_USER}" /data "/home/${NB_USER}/cmemae"
-COPY .ci/docker-entrypoint.sh /usr/local/bin/cmemae-entrypoint
+# The entry point and the plugin discovery it sources (the one .ci/gpu-check.sh uses).
+COPY .ci/docker-entrypoint.sh .ci/pjrt-env.sh /usr/local/lib/cmemae/
 
 ENV CMEMAE_HOME=/home/${NB_USER}/cmemae \
     GOPATH=/home/${NB_USER}/go \
@@ -123,5 +129,5 @@ VOLUME ["/home/cmemae/cmemae/results", "/data"]
 EXPOSE 8888
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8888/api || exit 1
-ENTRYPOINT ["/usr/local/bin/cmemae-entrypoint"]
+ENTRYPOINT ["/usr/local/lib/cmemae/docker-entrypoint.sh"]
 CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/home/cmemae/cmemae"]

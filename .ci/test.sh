@@ -21,6 +21,7 @@
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
 #                screenshots in notebooks/executed/
 #   8. slurm     .ci/slurm-test.sh: a 4-task job array on a real single-node Slurm cluster
+#   9. gpucheck  .ci/gpu-check.sh rehearsed on the CPU (GPU_CHECK_BACKEND=go, tiny budget)
 #
 # Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
 # CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 600: quick-budget cells take a few
@@ -156,6 +157,7 @@ stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
 stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' .
 stage slurm bash .ci/slurm-test.sh
+stage gpucheck env GPU_CHECK_BACKEND=go GPU_CHECK_WORK="${CMEMAE_CI_DIR}/gpu-check-work" bash .ci/gpu-check.sh "${CMEMAE_CI_DIR}/gpu-check"
 
 echo
 echo "=== the GoNB kernel used here is registered in ${JUPYTER_DATA_DIR} (CI's own, not your Jupyter's);"

@@ -61,7 +61,7 @@ type benchOptions struct {
 	batch, evalBatch, threads int
 	seconds, evalSeconds      float64
 	torch, backendName        string
-	python                    string
+	python, device            string
 	json                      bool
 }
 
@@ -90,6 +90,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fset.StringVar(&o.torch, "torch", "", `PyTorch reference script ("" = find ../shared/bench/torch_reference.py or use the built-in copy; "off" = skip)`)
 	fset.StringVar(&o.backendName, "backend", "", `GoMLX backend ("" = $GOMLX_BACKEND, else XLA if usable, else go)`)
 	fset.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter with torch")
+	fset.StringVar(&o.device, "device", "cpu", `PyTorch device: "cpu", "cuda" or "cuda:N"`)
 	fset.BoolVar(&o.json, "json", false, "print one JSON line per measurement instead of the table")
 	names, err := parseFlags("bench", args, fset)
 	if err != nil {
@@ -112,6 +113,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if o.batch < 1 || o.evalBatch < 1 || !(o.seconds > 0) {
 		return usageError{errors.New("bench: -batch, -eval-batch and -seconds must be positive")}
+	}
+	if !validTorchDevice(o.device) {
+		return usageError{fmt.Errorf(`bench: -device %q: want "cpu", "cuda" or "cuda:N"`, o.device)}
 	}
 
 	b, notice, err := backend.New(o.backendName)
@@ -336,7 +340,7 @@ func candidateDirs() []string {
 
 // benchTorch runs the PyTorch script for one model.
 func benchTorch(ctx context.Context, o benchOptions, script, name string) (*benchResult, error) {
-	cmd := exec.CommandContext(ctx, o.python, script, name, fmt.Sprint(o.batch), fmt.Sprint(o.threads))
+	cmd := exec.CommandContext(ctx, o.python, script, name, fmt.Sprint(o.batch), fmt.Sprint(o.threads), o.device, fmt.Sprint(o.seconds))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -348,6 +352,24 @@ func benchTorch(ctx context.Context, o benchOptions, script, name string) (*benc
 		return nil, fmt.Errorf("%s: reading its output %q: %w", script, lastLine(string(out)), err)
 	}
 	return &r, nil
+}
+
+// validTorchDevice reports whether d is a PyTorch device the reference script
+// accepts: cpu, cuda or cuda:N.
+func validTorchDevice(d string) bool {
+	if d == "cpu" || d == "cuda" {
+		return true
+	}
+	n, ok := strings.CutPrefix(d, "cuda:")
+	if !ok || n == "" {
+		return false
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func lastLine(s string) string {

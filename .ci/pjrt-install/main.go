@@ -3,10 +3,10 @@
 // the library behind go-xla's cmd/pjrt_installer), so that the Docker image needs
 // no download at run time. The Dockerfile runs it at build time:
 //
-//	go run . -path /usr/local/lib/go-xla -cpu v0.114.0 -cuda cuda13 -cuda-version 0.11.0
+//	go run . -path /usr/local/lib/go-xla -cpu v0.114.0 -cuda cuda13 -cuda-version 0.11.2
 //
 // go-xla searches /usr/local/lib/go-xla (and its nvidia/ subdirectory) for plugins.
-// The CPU version defaults to the one go-xla v0.4.1 was tested with
+// The CPU version defaults to the one go-xla v0.4.13 was tested with
 // (DefaultCPUVersion). The CUDA plugin and the NVIDIA libraries come from the
 // jax-<cuda>-pjrt / jax-<cuda>-plugin wheels of the given JAX version.
 //
@@ -26,7 +26,7 @@ func main() {
 	path := flag.String("path", "/usr/local/lib/go-xla", "go-xla plugin directory")
 	cpu := flag.String("cpu", "v0.114.0", "pjrt-cpu-binaries release of the CPU plugin (empty: skip)")
 	cuda := flag.String("cuda", "cuda13", "CUDA plugin flavour: cuda12 or cuda13 (empty: skip)")
-	cudaVersion := flag.String("cuda-version", "", "JAX version of the jax-<cuda>-pjrt wheel, e.g. 0.11.0 (required with -cuda)")
+	cudaVersion := flag.String("cuda-version", "", "JAX version of the jax-<cuda>-pjrt wheel, e.g. 0.11.2 (required with -cuda)")
 	flag.Parse()
 	if err := run(*path, *cpu, *cuda, *cudaVersion); err != nil {
 		fmt.Fprintf(os.Stderr, "pjrt-install: %v\n", err)

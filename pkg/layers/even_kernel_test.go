@@ -72,7 +72,7 @@ func TestEvenKernelGolden(t *testing.T) {
 					scale = math.Max(scale, math.Abs(w))
 				}
 				for j := range got {
-					if math.Abs(float64(got[j])-want[j]) > 1e-5*scale {
+					if math.Abs(float64(got[j])-want[j]) > testbackend.Tol(t, 1e-5)*scale {
 						t.Fatalf("%s: %s[%d] = %g, want %g", name, []string{"y", "∂x", "∂kernel", "∂bias"}[i], j, got[j], want[j])
 					}
 				}

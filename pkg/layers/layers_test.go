@@ -118,6 +118,7 @@ func runConv(t *testing.T, transposed bool, f Formulation, x nhwc, kern []float3
 
 func assertClose(t *testing.T, name string, got, want []float32, tol float64) {
 	t.Helper()
+	tol = testbackend.Tol(t, tol)
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
 	}

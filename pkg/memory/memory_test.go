@@ -12,6 +12,7 @@ import (
 
 func assertClose(t *testing.T, name string, got []float32, want []float64, tol float64) {
 	t.Helper()
+	tol = testbackend.Tol(t, tol)
 	if len(got) != len(want) {
 		t.Fatalf("%s: got %d values %v, want %d", name, len(got), got, len(want))
 	}

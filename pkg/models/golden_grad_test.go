@@ -90,6 +90,7 @@ func TestGoldenGradients(t *testing.T) {
 // compareScaled checks |got − want| ≤ tol·max|want| elementwise.
 func compareScaled(t *testing.T, name string, got *tensors.Tensor, want []float64, tol float64) {
 	t.Helper()
+	tol = testbackend.Tol(t, tol)
 	g := tensors.MustCopyFlatData[float32](got)
 	if len(g) != len(want) || len(want) == 0 {
 		t.Errorf("%s: %d values, want %d", name, len(g), len(want))

@@ -174,6 +174,7 @@ func goldenInput(b int) *tensors.Tensor {
 
 func compare(t *testing.T, name string, got *tensors.Tensor, want []float64, tol float64) {
 	t.Helper()
+	tol = testbackend.Tol(t, tol)
 	g := tensors.MustCopyFlatData[float32](got)
 	if len(g) != len(want) {
 		t.Errorf("%s: %d values, want %d", name, len(g), len(want))
