@@ -134,7 +134,7 @@ exec >>"${LOG}" 2>&1
 
 if [[ "${MODE}" == go ]]; then
   DEADLINE="${GPU_CHECK_DEADLINE:-240}" # a cap: the rehearsal takes 1.5–2.5 min
-  PY="${CMEMAE_PYTHON:-/usr/bin/python3}"
+  PY="${CMEMAE_PYTHON:-${CMEMAE_SYSTEM_BIN:-/usr/bin}/python3}"
   DEVICE=cpu
   TEST_BACKEND=go
   RUN_BACKEND=go
