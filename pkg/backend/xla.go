@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/gomlx/go-xla/compute/xla"
+	// Since go-xla v0.4.x the PJRT plugin downloader is linked only on request
+	// (xla.AutoInstall otherwise fails with xla.ErrNoAutoInstaller).
+	_ "github.com/gomlx/go-xla/compute/xla/autoinstall"
 	"github.com/gomlx/go-xla/pjrt"
 )
 
