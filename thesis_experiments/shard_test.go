@@ -116,7 +116,7 @@ func TestShardsPartitionRuns(t *testing.T) {
 			}
 		}
 	}
-	out, err := runCmd(t, context.Background(), "-n", "shard=1/4", "experiment=conditional_mnist", "results_dir=/r")
+	out, err := runCmd(t, context.Background(), "-n", "-estimate=false", "shard=1/4", "experiment=conditional_mnist", "results_dir=/r")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,13 @@ func TestShardsPartitionRuns(t *testing.T) {
 	if want := "shard 1/4 (shard=1/4): 14 of 54 runs (2, 6, 10, 14, 18, 22, 26, 30, 34, 38, …, 54)"; lines[0] != want {
 		t.Errorf("-n shard=1/4 header\n got %s\nwant %s", lines[0], want)
 	}
-	if len(lines) != 15 || !strings.HasSuffix(lines[1], "→ "+jobs[1].dir) || !strings.HasSuffix(lines[14], "→ "+jobs[53].dir) {
+	var runs []string // the listed runs (-n adds a summary after them)
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "run ") {
+			runs = append(runs, l)
+		}
+	}
+	if len(runs) != 14 || !strings.HasSuffix(runs[0], "→ "+jobs[1].dir) || !strings.HasSuffix(runs[13], "→ "+jobs[53].dir) {
 		t.Errorf("-n shard=1/4 lists:\n%s", out)
 	}
 }
