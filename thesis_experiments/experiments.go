@@ -15,9 +15,8 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cmemae/cmemae/pkg/backend"
 	"github.com/cmemae/cmemae/pkg/config"
-	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -45,22 +44,11 @@ func parseFlags(name string, args []string, fset *flag.FlagSet) (positional []st
 	}
 }
 
-// job is one run: an experiment and one of its target groups.
-type job struct {
-	exp     config.Experiment
-	targets []int
-	dir     string
-}
+// job is one run: an experiment and one of its target groups (with its
+// results directory).
+type job = experiment.Run
 
-func planJobs(exps []config.Experiment) []job {
-	var jobs []job
-	for _, e := range exps {
-		for _, g := range e.TargetGroups() {
-			jobs = append(jobs, job{exp: e, targets: g, dir: e.RunDir(g)})
-		}
-	}
-	return jobs
-}
+func planJobs(exps []config.Experiment) []job { return experiment.Plan(exps) }
 
 func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts runOptions
@@ -76,7 +64,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	var multirun bool // Hydra's -m/--multirun: sweeps need no flag here
 	fset.BoolVar(&multirun, "m", false, "")
 	fset.BoolVar(&multirun, "multirun", false, "")
-	parser := &config.Parser{Experiments: experimentsFS()}
+	parser := experiment.NewParser()
 	overrides, err := parseFlags("thesis_experiments", args, fset)
 	if err != nil {
 		return err
@@ -96,23 +84,35 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	jobs := selectShard(planJobs(exps), sh, stdout)
 	if opts.printCfg {
 		for i, j := range jobs {
-			e := j.exp
-			e.Datamodule.Targets = config.Targets{j.targets}
+			e := j.Experiment
+			e.Datamodule.Targets = config.Targets{j.Targets}
 			doc, err := e.YAML()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "# run %d/%d: %s\n%s---\n", i+1, len(jobs), j.dir, doc)
+			fmt.Fprintf(stdout, "# run %d/%d: %s\n%s---\n", i+1, len(jobs), j.Dir, doc)
 		}
 		return nil
 	}
 	if opts.dryRun {
 		for i, j := range jobs {
-			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s\n", i+1, len(jobs), j.exp, j.targets, j.exp.Trainer.MaxEpochs, j.dir)
+			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s\n", i+1, len(jobs), j.Experiment, j.Targets, j.Experiment.Trainer.MaxEpochs, j.Dir)
 		}
 	}
 
-	r := &runner{stdout: stdout, stderr: stderr, opts: opts, backends: map[string]compute.Backend{}, datasets: map[string]*data.Dataset{}}
+	r := &runner{stdout: stdout, stderr: stderr, opts: opts}
+	r.driver = &experiment.Driver{
+		Messages:      stderr,
+		Progress:      stderr,
+		MaxTestImages: opts.maxTestImages,
+		ProgressLabel: func() string { return r.job.label() },
+		OnEpoch: func(j job, er train.EpochResult) {
+			if er.Epoch > 0 {
+				r.job.epochDone(er.Duration)
+			}
+			fmt.Fprintln(r.stdout, epochLine(er, j.Experiment.Trainer.MaxEpochs)+r.job.suffix())
+		},
+	}
 	r.shard = sh
 	if opts.dryRun {
 		return r.printEstimate(ctx, jobs, opts.estimate)
@@ -124,7 +124,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 			return fmt.Errorf("before run %d/%d: %w", i+1, len(jobs), err)
 		}
 		r.job.startRun(i)
-		fmt.Fprintf(stdout, "run %d/%d: %s target=%v → %s\n", i+1, len(jobs), j.exp, j.targets, j.dir)
+		fmt.Fprintf(stdout, "run %d/%d: %s target=%v → %s\n", i+1, len(jobs), j.Experiment, j.Targets, j.Dir)
 		if err := r.runJob(ctx, j); err != nil {
 			return err
 		}
@@ -139,80 +139,32 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// runner holds what runs share: backends and loaded datasets.
+// runner runs the jobs of one command on the driver shared with the notebooks.
 type runner struct {
 	stdout, stderr io.Writer
 	opts           runOptions
-	backends       map[string]compute.Backend
-	datasets       map[string]*data.Dataset
+	driver         *experiment.Driver
 	shardState
 	job *jobProgress // the whole job: run i of n, ETA
 }
 
 func (r *runner) backend(name string) (compute.Backend, error) {
-	if b, ok := r.backends[name]; ok {
-		return b, nil
-	}
-	b, notice, err := backend.New(name)
+	b, err := r.driver.BackendFor(name)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("trainer.backend: %w", err)}
+		return nil, usageError{err}
 	}
-	if notice != "" {
-		fmt.Fprintln(r.stderr, notice)
-	}
-	r.backends[name] = b
 	return b, nil
-}
-
-func (r *runner) dataset(dm config.DataConfig, split data.Split) (*data.Dataset, error) {
-	key := fmt.Sprintf("%s|%s|%v", dm.Name, dm.DataDir, split)
-	if d, ok := r.datasets[key]; ok {
-		return d, nil
-	}
-	d, err := data.Load(dm.Name, split, data.LoadOptions{DataDir: dm.DataDir, Progress: r.stderr})
-	if err != nil {
-		return nil, fmt.Errorf("loading %s %v data: %w", dm.Name, split, err)
-	}
-	r.datasets[key] = d
-	return d, nil
 }
 
 func (r *runner) runJob(ctx context.Context, j job) error {
 	if r.skipCompleted(j) {
 		return nil
 	}
-	b, err := r.backend(j.exp.Trainer.Backend)
-	if err != nil {
+	if _, err := r.backend(j.Experiment.Trainer.Backend); err != nil {
 		return err
 	}
-	trainData, err := r.dataset(j.exp.Datamodule, data.Train)
-	if err != nil {
-		return err
-	}
-	testData, err := r.dataset(j.exp.Datamodule, data.Test)
-	if err != nil {
-		return err
-	}
-	maxEpochs := j.exp.Trainer.MaxEpochs
-	res, err := train.Run(ctx, train.Options{
-		Experiment:    j.exp,
-		Targets:       j.targets,
-		Dir:           j.dir,
-		Params:        j.exp.ParamsSlug(),
-		Backend:       b,
-		Progress:      r.stderr,
-		TrainData:     trainData,
-		TestData:      testData,
-		MaxTestImages: r.opts.maxTestImages,
-		ProgressLabel: r.job.label,
-		OnEpoch: func(er train.EpochResult) {
-			if er.Epoch > 0 {
-				r.job.epochDone(er.Duration)
-			}
-			fmt.Fprintln(r.stdout, epochLine(er, maxEpochs)+r.job.suffix())
-		},
-		WaitForLock: r.waitLocks,
-	})
+	r.driver.WaitForLock = r.waitLocks
+	res, err := r.driver.Train(ctx, j)
 	if errors.Is(err, train.ErrLocked) && !r.waitLocks {
 		r.lockedElsewhere(j, err)
 		return nil
@@ -221,12 +173,12 @@ func (r *runner) runJob(ctx context.Context, j job) error {
 		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
-		return fmt.Errorf("run %s target %v: %w", j.dir, j.targets, err)
+		return fmt.Errorf("run %s target %v: %w", j.Dir, j.Targets, err)
 	}
 	if len(res.Epochs) == 0 && res.ResumedFrom >= 0 {
 		fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", res.ResumedFrom)
 	}
-	if line := bestLine(j.dir); line != "" {
+	if line := bestLine(j.Dir); line != "" {
 		fmt.Fprintln(r.stdout, "  "+line)
 	}
 	return nil
@@ -279,7 +231,7 @@ func bestLine(dir string) string {
 func printSummary(w io.Writer, jobs []job) {
 	var tab results.Table
 	for _, j := range jobs {
-		rows, err := results.ReadCSV(filepath.Join(j.dir, results.MetricsFile))
+		rows, err := results.ReadCSV(filepath.Join(j.Dir, results.MetricsFile))
 		if err == nil {
 			tab.Rows = append(tab.Rows, rows...)
 		}

@@ -27,29 +27,15 @@ package main
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 )
-
-//go:embed configs/*.yaml
-var configFiles embed.FS
-
-// experimentsFS holds the thesis's experiment files, <name>.yaml.
-func experimentsFS() fs.FS {
-	sub, err := fs.Sub(configFiles, "configs")
-	if err != nil {
-		panic(err) // the embedded directory always exists
-	}
-	return sub
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

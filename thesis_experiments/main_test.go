@@ -17,6 +17,7 @@ import (
 
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -95,7 +96,7 @@ func TestConfigErrorsBeforeTraining(t *testing.T) {
 // Every thesis experiment file parses; the run counts are those of the
 // thesis's grids (configurations × seeds × target groups).
 func TestEmbeddedExperiments(t *testing.T) {
-	p := &config.Parser{Experiments: experimentsFS()}
+	p := experiment.NewParser()
 	infos, err := p.ExperimentList()
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestEmbeddedExperiments(t *testing.T) {
 		}
 		dirs := map[string]bool{}
 		for _, j := range jobs {
-			dirs[j.dir] = true
+			dirs[j.Dir] = true
 		}
 		if len(dirs) != len(jobs) {
 			t.Errorf("%s: %d distinct run directories for %d runs", in.Name, len(dirs), len(jobs))

@@ -63,15 +63,15 @@ var nominalClassSize = map[string][2]int{
 // epoch of j: the targets' training images (or num_train_samples), and per
 // target its test images plus the protocol's anomalies, capped by maxTest.
 func epochImages(j job, maxTest int) (nTrain, nTest int) {
-	size, ok := nominalClassSize[j.exp.Datamodule.Name]
+	size, ok := nominalClassSize[j.Experiment.Datamodule.Name]
 	if !ok {
 		size = nominalClassSize["mnist"]
 	}
-	nTrain = size[0] * len(j.targets)
-	if k := j.exp.Datamodule.NumTrainSamples; k > 0 {
+	nTrain = size[0] * len(j.Targets)
+	if k := j.Experiment.Datamodule.NumTrainSamples; k > 0 {
 		nTrain = min(k, nTrain)
 	}
-	frac := j.exp.Datamodule.AnomalyFraction
+	frac := j.Experiment.Datamodule.AnomalyFraction
 	if frac <= 0 || frac >= 1 {
 		frac = data.DefaultAnomalyFraction
 	}
@@ -79,17 +79,17 @@ func epochImages(j job, maxTest int) (nTrain, nTest int) {
 	if maxTest > 0 {
 		perTarget = min(perTarget, maxTest)
 	}
-	return nTrain, perTarget * len(j.targets)
+	return nTrain, perTarget * len(j.Targets)
 }
 
 // remainingEpochs is the number of epochs j still has to train: max_epochs
 // minus the epoch of its latest checkpoint.
 func remainingEpochs(j job) int {
 	done := 0
-	if cp, ok, err := train.LatestCheckpoint(j.dir); err == nil && ok {
+	if cp, ok, err := train.LatestCheckpoint(j.Dir); err == nil && ok {
 		done = cp.Epoch
 	}
-	return max(0, j.exp.Trainer.MaxEpochs-done)
+	return max(0, j.Experiment.Trainer.MaxEpochs-done)
 }
 
 // evalCostRatio is the cost of evaluating one image relative to training on
@@ -213,13 +213,13 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 	total, left := 0, 0
 	keys := map[estimateKey][]int{}
 	for i, j := range jobs {
-		total += j.exp.Trainer.MaxEpochs
+		total += j.Experiment.Trainer.MaxEpochs
 		left += remainingEpochs(j)
-		name := j.exp.Model.Arch
-		if j.exp.Model.Name == "ae" || j.exp.Model.Name == "cond-ae" {
+		name := j.Experiment.Model.Arch
+		if j.Experiment.Model.Name == "ae" || j.Experiment.Model.Name == "cond-ae" {
 			name += "-ae"
 		}
-		k := estimateKey{bench: name, batch: j.exp.Datamodule.BatchSize, evalBatch: j.exp.Datamodule.TestBatchSize}
+		k := estimateKey{bench: name, batch: j.Experiment.Datamodule.BatchSize, evalBatch: j.Experiment.Datamodule.TestBatchSize}
 		keys[k] = append(keys[k], i)
 	}
 	fmt.Fprintf(r.stdout, "%d run(s), %d of %d epochs to train\n", len(jobs), left, total)
@@ -229,7 +229,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 	var b compute.Backend
 	var err error
 	if len(jobs) > 0 {
-		if b, err = r.backend(jobs[0].exp.Trainer.Backend); err != nil {
+		if b, err = r.backend(jobs[0].Experiment.Trainer.Backend); err != nil {
 			return err
 		}
 	}

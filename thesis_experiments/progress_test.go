@@ -28,7 +28,7 @@ func TestFormatDuration(t *testing.T) {
 func testJob(targets []int, k, epochs int, dir string) job {
 	e := config.Experiment{Datamodule: config.DataConfig{Name: "mnist", NumTrainSamples: k, AnomalyFraction: 0.3},
 		Trainer: config.TrainerConfig{MaxEpochs: epochs}}
-	return job{exp: e, targets: targets, dir: dir}
+	return job{Experiment: e, Targets: targets, Dir: dir}
 }
 
 func TestEpochImages(t *testing.T) {

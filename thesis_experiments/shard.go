@@ -178,12 +178,12 @@ func selectShard(jobs []job, s *shard, w io.Writer) []job {
 // skipCompleted reports (and prints) a run that has nothing left to train,
 // without building its model.
 func (r *runner) skipCompleted(j job) bool {
-	done, err := train.Completed(j.dir, j.exp.Trainer.MaxEpochs)
+	done, err := train.Completed(j.Dir, j.Experiment.Trainer.MaxEpochs)
 	if err != nil || !done {
 		return false
 	}
-	fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", j.exp.Trainer.MaxEpochs)
-	if line := bestLine(j.dir); line != "" {
+	fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", j.Experiment.Trainer.MaxEpochs)
+	if line := bestLine(j.Dir); line != "" {
 		fmt.Fprintln(r.stdout, "  "+line)
 	}
 	return true
@@ -215,7 +215,7 @@ func (r *runner) finishLocked(ctx context.Context) error {
 	if r.shard != nil {
 		fmt.Fprintf(r.stdout, "%d run(s) of this shard were in use by other processes and are left to them (run the command again later to check):\n", len(locked))
 		for _, j := range locked {
-			fmt.Fprintf(r.stdout, "  %s (%s)\n", j.dir, train.LockHolder(j.dir))
+			fmt.Fprintf(r.stdout, "  %s (%s)\n", j.Dir, train.LockHolder(j.Dir))
 		}
 		return nil
 	}
@@ -223,9 +223,9 @@ func (r *runner) finishLocked(ctx context.Context) error {
 	defer func() { r.waitLocks = false }()
 	for i, j := range locked {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("before waiting for %s: %w", j.dir, err)
+			return fmt.Errorf("before waiting for %s: %w", j.Dir, err)
 		}
-		fmt.Fprintf(r.stdout, "held run %d/%d: %s target=%v → %s\n", i+1, len(locked), j.exp, j.targets, j.dir)
+		fmt.Fprintf(r.stdout, "held run %d/%d: %s target=%v → %s\n", i+1, len(locked), j.Experiment, j.Targets, j.Dir)
 		if err := r.runJob(ctx, j); err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -88,7 +89,7 @@ func TestTakeShard(t *testing.T) {
 // The n shards of a command run every planned run exactly once, each
 // shard ⌊N/n⌋ or ⌈N/n⌉ of them.
 func TestShardsPartitionRuns(t *testing.T) {
-	exps, err := (&config.Parser{Experiments: experimentsFS()}).Parse("experiment=conditional_mnist", "results_dir=/r")
+	exps, err := experiment.NewParser().Parse("experiment=conditional_mnist", "results_dir=/r")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestShardsPartitionRuns(t *testing.T) {
 				t.Errorf("shard %d/%d has %d runs", i, n, len(mine))
 			}
 			for _, j := range mine {
-				seen[j.dir]++
+				seen[j.Dir]++
 			}
 		}
 		if len(seen) != 54 {
@@ -130,7 +131,7 @@ func TestShardsPartitionRuns(t *testing.T) {
 			runs = append(runs, l)
 		}
 	}
-	if len(runs) != 14 || !strings.HasSuffix(runs[0], "→ "+jobs[1].dir) || !strings.HasSuffix(runs[13], "→ "+jobs[53].dir) {
+	if len(runs) != 14 || !strings.HasSuffix(runs[0], "→ "+jobs[1].Dir) || !strings.HasSuffix(runs[13], "→ "+jobs[53].Dir) {
 		t.Errorf("-n shard=1/4 lists:\n%s", out)
 	}
 }

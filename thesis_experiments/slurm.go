@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/experiment"
 )
 
 // maxArrayTasks is Slurm's default MaxArraySize (1001) minus one: array
@@ -91,7 +91,7 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return usageError{errors.New("sbatch: shard= is set by each array task (SLURM_ARRAY_TASK_ID); leave it out, -tasks chooses the number of shards")}
 		}
 	}
-	exps, err := (&config.Parser{Experiments: experimentsFS()}).Parse(overrides...)
+	exps, err := experiment.Parse(overrides...)
 	if err != nil {
 		return usageError{err}
 	}

@@ -22,7 +22,7 @@ import (
 // default groups and reads experiment=<file.yaml> from disk.
 type Parser struct {
 	// Experiments holds named experiment files, <name>.yaml, selectable with
-	// experiment=<name> (the runner passes the embedded thesis_experiments/configs).
+	// experiment=<name> (experiment.NewParser passes the embedded catalogue).
 	Experiments fs.FS
 }
 

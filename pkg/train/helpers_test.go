@@ -35,11 +35,11 @@ func goBackend(t testing.TB) compute.Backend {
 // mnist loads the MNIST training and test sets (cached for the process).
 func mnist(t testing.TB) (train, test *data.Dataset) {
 	t.Helper()
-	train, err := loadDataset("mnist", data.Train, "")
+	train, err := data.LoadCached("mnist", data.Train, data.LoadOptions{})
 	if err != nil {
 		t.Skipf("MNIST not available: %v", err)
 	}
-	test, err = loadDataset("mnist", data.Test, "")
+	test, err = data.LoadCached("mnist", data.Test, data.LoadOptions{})
 	if err != nil {
 		t.Skipf("MNIST not available: %v", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -312,34 +311,17 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	return r.res, nil
 }
 
-// dataCache keeps loaded datasets for the life of the process: sweeps and
-// tests run many models on the same data.
-var dataCache sync.Map // key string → *data.Dataset
-
-func loadDataset(name string, split data.Split, dir string) (*data.Dataset, error) {
-	key := fmt.Sprintf("%s|%d|%s", name, split, dir)
-	if d, ok := dataCache.Load(key); ok {
-		return d.(*data.Dataset), nil
-	}
-	d, err := data.Load(name, split, data.LoadOptions{DataDir: dir})
-	if err != nil {
-		return nil, err
-	}
-	dataCache.Store(key, d)
-	return d, nil
-}
-
 func loadSplit(opts Options, s *settings) (*data.OneClassSplit, error) {
 	dm := opts.Experiment.Datamodule
 	train, test := opts.TrainData, opts.TestData
 	var err error
 	if train == nil {
-		if train, err = loadDataset(dm.Name, data.Train, dm.DataDir); err != nil {
+		if train, err = data.LoadCached(dm.Name, data.Train, data.LoadOptions{DataDir: dm.DataDir}); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 	}
 	if test == nil {
-		if test, err = loadDataset(dm.Name, data.Test, dm.DataDir); err != nil {
+		if test, err = data.LoadCached(dm.Name, data.Test, data.LoadOptions{DataDir: dm.DataDir}); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 	}

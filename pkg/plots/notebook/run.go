@@ -11,9 +11,9 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cmemae/cmemae/pkg/backend"
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -52,7 +52,8 @@ func Available(name string) bool {
 	return err == nil
 }
 
-// Runner trains or loads experiments for a notebook.
+// Runner trains or loads experiments for a notebook, on the driver the
+// command line uses (experiment.Driver).
 type Runner struct {
 	// Budget is Quick or Full.
 	Budget string
@@ -65,20 +66,18 @@ type Runner struct {
 	// (a progress bar as well when it is a terminal, see train.IsTerminal).
 	Progress io.Writer
 
-	backend compute.Backend
-	data    map[string][2]*data.Dataset
+	driver *experiment.Driver
 }
 
-// NewRunner returns a Runner for the budget, on the backend chosen by
-// GOMLX_BACKEND (XLA when usable, else the pure-Go backend).
+// NewRunner returns a Runner for the budget. Each run's trainer.backend picks
+// its backend, as on the command line: "" (the default) means GOMLX_BACKEND,
+// else XLA when usable, else the pure-Go backend.
 func NewRunner(budget string) (*Runner, error) {
-	b, notice, err := backend.New("")
-	if err != nil {
+	r := &Runner{Budget: budget, Out: os.Stdout, driver: &experiment.Driver{}}
+	r.driver.Messages = r.Out
+	// The default backend now, so that its fallback notice shows up front.
+	if _, err := r.driver.BackendFor(""); err != nil {
 		return nil, fmt.Errorf("notebook: %w", err)
-	}
-	r := &Runner{Budget: budget, Out: os.Stdout, backend: b, data: map[string][2]*data.Dataset{}}
-	if notice != "" {
-		fmt.Fprintln(r.Out, notice)
 	}
 	if budget != Full {
 		r.MaxTestImages = 400
@@ -86,91 +85,60 @@ func NewRunner(budget string) (*Runner, error) {
 	return r, nil
 }
 
-// Backend is the runner's backend, for analyses of trained models.
-func (r *Runner) Backend() compute.Backend { return r.backend }
+// Backend is the default backend (trainer.backend ""), for analyses of
+// trained models.
+func (r *Runner) Backend() compute.Backend {
+	b, _ := r.driver.BackendFor("") // created by NewRunner
+	return b
+}
 
-// Dataset returns the training and test split of a dataset, loaded once.
+// Dataset returns the training and test split of a dataset, loaded once per
+// process (data.LoadCached).
 func (r *Runner) Dataset(name, dataDir string) (trainSet, testSet *data.Dataset, err error) {
-	if d, ok := r.data[name]; ok {
-		return d[0], d[1], nil
-	}
 	opts := data.LoadOptions{DataDir: dataDir}
-	if trainSet, err = data.Load(name, data.Train, opts); err != nil {
+	if trainSet, err = data.LoadCached(name, data.Train, opts); err != nil {
 		return nil, nil, err
 	}
-	if testSet, err = data.Load(name, data.Test, opts); err != nil {
+	if testSet, err = data.LoadCached(name, data.Test, opts); err != nil {
 		return nil, nil, err
 	}
-	r.data[name] = [2]*data.Dataset{trainSet, testSet}
 	return trainSet, testSet, nil
 }
 
 // Complete reports whether the run directory's metrics.csv holds the given
 // last epoch for each of the targets.
 func Complete(runDir string, lastEpoch int, targets []int) bool {
-	rows, err := results.ReadCSV(filepath.Join(runDir, results.MetricsFile))
-	if err != nil {
-		return false
-	}
-	seen := map[int]bool{}
-	for _, r := range rows {
-		if r.Epoch == lastEpoch {
-			seen[r.Condition] = true
-		}
-	}
-	for _, t := range targets {
-		if !seen[t] {
-			return false
-		}
-	}
-	return true
+	var e config.Experiment
+	e.Trainer.MaxEpochs = lastEpoch
+	return experiment.Run{Experiment: e, Targets: targets, Dir: runDir}.Complete()
 }
 
 // RunAll trains every run (experiment × target group) of exps that is not
 // complete yet and returns the rows of all of them. Runs interrupted earlier
 // resume from their last checkpoint.
 func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.Table, error) {
-	var t results.Table
-	if len(exps) == 0 {
-		return t, errors.New("notebook: no experiments")
-	}
 	out := r.Out
 	if out == nil {
 		out = io.Discard
 	}
+	r.driver.MaxTestImages, r.driver.Progress = r.MaxTestImages, r.Progress
 	trained, loaded := 0, 0
-	start := time.Now()
-	for _, e := range exps {
-		for _, targets := range e.TargetGroups() {
-			dir := e.RunDir(targets)
-			what := fmt.Sprintf("%s [%s] seed %d target %s", e.Name, e.ParamsSlug(), e.Seed, results.TargetString(targets))
-			if Complete(dir, e.Trainer.MaxEpochs, targets) {
-				loaded++
-			} else {
-				trainSet, testSet, err := r.Dataset(e.Datamodule.Name, e.Datamodule.DataDir)
-				if err != nil {
-					return t, fmt.Errorf("notebook: %s: %w", what, err)
-				}
-				t0 := time.Now()
-				res, err := train.Run(ctx, train.Options{
-					Experiment: e, Targets: targets, Dir: dir, Backend: r.backend,
-					TrainData: trainSet, TestData: testSet, MaxTestImages: r.MaxTestImages,
-					Progress: r.Progress,
-				})
-				if err != nil {
-					return t, fmt.Errorf("notebook: %s: %w", what, err)
-				}
-				trained++
-				if last := res.Last(); last != nil {
-					fmt.Fprintf(out, "trained %s: %d epochs, AUROC %.4f (%.1fs)\n", what, last.Epoch, last.MeanAUROC, time.Since(t0).Seconds())
-				}
+	start, runStart := time.Now(), time.Now()
+	t, err := r.driver.RunAll(ctx, experiment.Plan(exps), func(_ int, run experiment.Run, res *train.RunResult) {
+		if res == nil {
+			loaded++
+		} else {
+			trained++
+			e := run.Experiment
+			what := fmt.Sprintf("%s [%s] seed %d target %s", e.Name, e.ParamsSlug(), e.Seed, results.TargetString(run.Targets))
+			if last := res.Last(); last != nil {
+				fmt.Fprintf(out, "trained %s: %d epochs, AUROC %.4f (%.1fs)\n", what, last.Epoch, last.MeanAUROC, time.Since(runStart).Seconds())
 			}
-			rows, err := results.ReadCSV(filepath.Join(dir, results.MetricsFile))
-			if err != nil {
-				return t, fmt.Errorf("notebook: %s: %w", what, err)
-			}
-			t.Rows = append(t.Rows, rows...)
 		}
+		runStart = time.Now()
+	})
+	if err != nil {
+		return t, fmt.Errorf("notebook: %w", err)
 	}
 	fmt.Fprintf(out, "%d runs trained, %d loaded from %s (%.1fs)\n", trained, loaded, ResultsDir(r.Budget), time.Since(start).Seconds())
 	return t, nil

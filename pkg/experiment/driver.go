@@ -1,0 +1,135 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/gomlx/compute"
+
+	"github.com/cmemae/cmemae/pkg/backend"
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
+)
+
+// Driver trains runs. The zero value is ready: each run's trainer.backend
+// chooses its backend (once per name), datasets are loaded once per process
+// (data.LoadCached), and nothing is printed.
+type Driver struct {
+	// Backend, if set, is used for every run instead of trainer.backend.
+	Backend compute.Backend
+	// Messages receives one-line notices (a backend fallback, dataset
+	// downloads); nil discards them.
+	Messages io.Writer
+	// Progress receives each run's progress bar (drawn on terminals only; see
+	// train.Options.Progress); nil is silent.
+	Progress io.Writer
+	// ProgressLabel, if set, prefixes the progress bar (e.g. "run 3/40").
+	ProgressLabel func() string
+	// MaxTestImages, if > 0, evaluates on a random subset of that many images
+	// per test set (quick checks).
+	MaxTestImages int
+	// WaitForLock waits for a run another process is training instead of
+	// failing with train.ErrLocked.
+	WaitForLock bool
+	// OnEpoch, if set, is called after every evaluated epoch of a run.
+	OnEpoch func(Run, train.EpochResult)
+
+	mu       sync.Mutex
+	backends map[string]compute.Backend
+}
+
+// BackendFor returns the backend for a trainer.backend value ("" = automatic,
+// see package backend), created on first use. Names that no backend knows
+// are reported as errors wrapping backend.New's.
+func (d *Driver) BackendFor(name string) (compute.Backend, error) {
+	if d.Backend != nil {
+		return d.Backend, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if b, ok := d.backends[name]; ok {
+		return b, nil
+	}
+	b, notice, err := backend.New(name)
+	if err != nil {
+		return nil, fmt.Errorf("trainer.backend: %w", err)
+	}
+	if notice != "" && d.Messages != nil {
+		fmt.Fprintln(d.Messages, notice)
+	}
+	if d.backends == nil {
+		d.backends = map[string]compute.Backend{}
+	}
+	d.backends[name] = b
+	return b, nil
+}
+
+// Train trains one run, resuming it from its last checkpoint (a complete
+// run trains no epoch).
+func (d *Driver) Train(ctx context.Context, run Run) (*train.RunResult, error) {
+	e := run.Experiment
+	b, err := d.BackendFor(e.Trainer.Backend)
+	if err != nil {
+		return nil, err
+	}
+	dm := e.Datamodule
+	opts := data.LoadOptions{DataDir: dm.DataDir, Progress: d.Messages}
+	trainSet, err := data.LoadCached(dm.Name, data.Train, opts)
+	if err != nil {
+		return nil, err
+	}
+	testSet, err := data.LoadCached(dm.Name, data.Test, opts)
+	if err != nil {
+		return nil, err
+	}
+	var onEpoch func(train.EpochResult)
+	if d.OnEpoch != nil {
+		onEpoch = func(er train.EpochResult) { d.OnEpoch(run, er) }
+	}
+	return train.Run(ctx, train.Options{
+		Experiment:    e,
+		Targets:       run.Targets,
+		Dir:           run.Dir,
+		Params:        e.ParamsSlug(),
+		Backend:       b,
+		Progress:      d.Progress,
+		ProgressLabel: d.ProgressLabel,
+		TrainData:     trainSet,
+		TestData:      testSet,
+		MaxTestImages: d.MaxTestImages,
+		OnEpoch:       onEpoch,
+		WaitForLock:   d.WaitForLock,
+	})
+}
+
+// RunAll trains every run that is not complete yet and returns the metrics of
+// all of them (the finished ones are only read). after, if set, is called
+// after each run with its result (nil for a run that was already complete).
+func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run Run, res *train.RunResult)) (results.Table, error) {
+	var t results.Table
+	if len(runs) == 0 {
+		return t, errors.New("experiment: no runs")
+	}
+	for i, run := range runs {
+		var res *train.RunResult
+		if !run.Complete() {
+			var err error
+			if res, err = d.Train(ctx, run); err != nil {
+				return t, fmt.Errorf("experiment: run %d/%d (%s): %w", i+1, len(runs), run.Dir, err)
+			}
+		}
+		if after != nil {
+			after(i, run, res)
+		}
+		rows, err := run.Metrics()
+		if err != nil {
+			return t, fmt.Errorf("experiment: run %d/%d: %w", i+1, len(runs), err)
+		}
+		t.Rows = append(t.Rows, rows...)
+	}
+	return t, nil
+}

@@ -1,0 +1,54 @@
+package experiment
+
+import (
+	"path/filepath"
+
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+// Run is one training run: a configuration and one of its target groups, with
+// its results directory.
+type Run struct {
+	Experiment config.Experiment
+	Targets    []int  // the normal classes (several for a conditional run)
+	Dir        string // <results_dir>/<name>/<params>/seed_<s>/target_<t…>
+}
+
+// Plan lists the runs of exps in order: per configuration, one run per target
+// group.
+func Plan(exps []config.Experiment) []Run {
+	var runs []Run
+	for _, e := range exps {
+		for _, g := range e.TargetGroups() {
+			runs = append(runs, Run{Experiment: e, Targets: g, Dir: e.RunDir(g)})
+		}
+	}
+	return runs
+}
+
+// Complete reports whether the run's metrics.csv holds its last epoch
+// (trainer.max_epochs) for each of its targets.
+func (r Run) Complete() bool {
+	rows, err := results.ReadCSV(filepath.Join(r.Dir, results.MetricsFile))
+	if err != nil {
+		return false
+	}
+	seen := map[int]bool{}
+	for _, row := range rows {
+		if row.Epoch == r.Experiment.Trainer.MaxEpochs {
+			seen[row.Condition] = true
+		}
+	}
+	for _, t := range r.Targets {
+		if !seen[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// Metrics reads the run's metrics.csv.
+func (r Run) Metrics() ([]results.Row, error) {
+	return results.ReadCSV(filepath.Join(r.Dir, results.MetricsFile))
+}
