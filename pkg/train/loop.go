@@ -192,6 +192,7 @@ func (r *runner) resume(cp CheckpointInfo) error {
 	r.res.ResumedFrom = st.Epoch
 	// Drop the metrics of epochs after the checkpoint: they are trained again.
 	path := filepath.Join(r.opts.Dir, results.MetricsFile)
+	var kept []results.Row
 	if _, err := os.Stat(path); err == nil {
 		rows, err := results.ReadCSV(path)
 		if err != nil {
@@ -199,7 +200,7 @@ func (r *runner) resume(cp CheckpointInfo) error {
 		}
 		// Epoch-0 rows of a run resumed from init are evaluated again, too.
 		redoInit := st.Epoch == 0 && r.opts.EvaluateInit
-		kept := slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool {
+		kept = slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool {
 			return row.Epoch > st.Epoch || (redoInit && row.Epoch == 0)
 		})
 		if len(kept) != len(rows) {
@@ -207,7 +208,10 @@ func (r *runner) resume(cp CheckpointInfo) error {
 				return fmt.Errorf("train: resuming: %w", err)
 			}
 		}
+	} else if !os.IsNotExist(err) {
+		return fmt.Errorf("train: resuming: %w", err)
 	}
+	r.warnMissingMetrics(cp, st.Epoch, kept)
 	if r.opts.Progress != nil {
 		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.Name)
 	}
