@@ -137,8 +137,11 @@ func (r *runner) backend(name string) (compute.Backend, error) {
 		return b, nil
 	}
 	b, notice, err := backend.New(name)
-	if err != nil {
+	if errors.Is(err, backend.ErrUnknown) {
 		return nil, usageError{fmt.Errorf("trainer.backend: %w", err)}
+	}
+	if err != nil {
+		return nil, err // the backend exists but does not start: not a usage error
 	}
 	if notice != "" {
 		fmt.Fprintln(r.stderr, notice)
