@@ -3,8 +3,8 @@ package backend
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
