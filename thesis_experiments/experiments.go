@@ -60,6 +60,19 @@ func planJobs(exps []config.Experiment) []job {
 	return jobs
 }
 
+// checkDistinctDirs refuses a plan in which two runs share a run directory
+// (the same value twice in a sweep): they would be the same run.
+func checkDistinctDirs(jobs []job) error {
+	first := map[string]int{}
+	for i, j := range jobs {
+		if k, ok := first[j.dir]; ok {
+			return fmt.Errorf("runs %d and %d are the same run (%s): a value is given twice in a sweep; remove the duplicate", k+1, i+1, j.dir)
+		}
+		first[j.dir] = i
+	}
+	return nil
+}
+
 func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts runOptions
 	fset := flag.NewFlagSet("thesis_experiments", flag.ContinueOnError)
@@ -87,6 +100,9 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError{err}
 	}
 	jobs := planJobs(exps)
+	if err := checkDistinctDirs(jobs); err != nil {
+		return usageError{err}
+	}
 	if opts.printCfg {
 		for i, j := range jobs {
 			e := j.exp

@@ -80,3 +80,12 @@ func TestInternalErrorExitCode(t *testing.T) {
 		t.Errorf("runtime failure exit %d", code)
 	}
 }
+
+func TestDuplicateSweepValueRefused(t *testing.T) {
+	for _, args := range [][]string{{"seed=1,1"}, {"seed=2,02"}, {"results_dir=choice(/r,/r)"}} {
+		_, err := runCmd(t, context.Background(), append(args, "-n", "datamodule.targets=[0]")...)
+		if err == nil || !strings.Contains(err.Error(), "are the same run") || exitCode(err, io.Discard) != 2 {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+}

@@ -68,6 +68,13 @@ func (p *Parser) Parse(args ...string) ([]Experiment, error) {
 		}
 		choices = append(choices, choice{key, values})
 	}
+	count := 1
+	for _, c := range choices {
+		count = sweepSize(count, len(c.values))
+	}
+	if count > MaxConfigurations {
+		return nil, fmt.Errorf("config: the sweeps expand to more than %d configurations; split the command into smaller sweeps", MaxConfigurations)
+	}
 	var out []Experiment
 	combo := make([]override, len(choices))
 	var expand func(i int) error
@@ -125,6 +132,18 @@ func firstKeyOf(section string) string {
 		}
 	}
 	return section
+}
+
+// MaxConfigurations bounds the configurations one command or experiment file
+// may expand to, so that a sweep cannot exhaust memory before anything runs.
+const MaxConfigurations = 100000
+
+// sweepSize is n·k, saturating above MaxConfigurations.
+func sweepSize(n, k int) int {
+	if k > 0 && n > (MaxConfigurations+1)/k {
+		return MaxConfigurations + 1
+	}
+	return n * k
 }
 
 // sweepValues returns the values of key=value: a sweep a,b,c or
@@ -229,6 +248,13 @@ func (p *Parser) compose(cli []override) ([]Experiment, error) {
 			product = slices.DeleteFunc(slices.Clone(product), func(s sweepChoice) bool {
 				return slices.ContainsFunc(cli, func(c override) bool { return c.key == s.key })
 			})
+			count := 1
+			for _, c := range product {
+				count = sweepSize(count, len(c.values))
+			}
+			if count+len(fileCombos) > MaxConfigurations {
+				return nil, fmt.Errorf("config: %s: the sweep expands to more than %d configurations; split it into smaller experiments", expFile.source, MaxConfigurations)
+			}
 			fileCombos = append(fileCombos, cartesian(product, expFile.source)...)
 		}
 	}
@@ -442,9 +468,9 @@ func (p *Parser) loadExperiment(value string) (*file, string, error) {
 			return nil, "", fmt.Errorf("config: experiment=%s is a directory; give a YAML file (e.g. %s) or an experiment name (%s)",
 				value, filepath.Join(value, "my_experiment.yaml"), strings.Join(names, ", "))
 		}
-		raw, err := os.ReadFile(value)
+		raw, err := readExperimentFile(value)
 		if err != nil {
-			return nil, "", fmt.Errorf("config: experiment=%s: %w", value, err)
+			return nil, "", err
 		}
 		f, err := parseFile(raw, value)
 		if err != nil {
@@ -455,6 +481,29 @@ func (p *Parser) loadExperiment(value string) (*file, string, error) {
 	}
 	names, _ := p.ExperimentNames()
 	return nil, "", unknownError("experiment", value, names, true)
+}
+
+// maxExperimentFile bounds the size of an experiment file read from disk.
+const maxExperimentFile = 1 << 20
+
+// readExperimentFile reads experiment=<path>: a regular file of at most
+// maxExperimentFile bytes (not /dev/zero, a FIFO or a huge file by mistake).
+func readExperimentFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: experiment=%s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config: experiment=%s is not a regular file (%s); give a YAML file", path, st.Mode().Type())
+	}
+	if st.Size() > maxExperimentFile {
+		return nil, fmt.Errorf("config: experiment=%s has %d bytes; experiment files are small YAML files (at most %d bytes)", path, st.Size(), maxExperimentFile)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: experiment=%s: %w", path, err)
+	}
+	return raw, nil
 }
 
 // ExperimentInfo is a named experiment file.

@@ -155,3 +155,30 @@ func TestExperimentDirectory(t *testing.T) {
 		t.Errorf("experiment a,b.yaml: seed %d name %q", e.Seed, e.Name)
 	}
 }
+
+func TestExperimentNotRegularFile(t *testing.T) {
+	_, err := Parse("experiment=/dev/zero")
+	if err == nil || !strings.Contains(err.Error(), "experiment=/dev/zero is not a regular file") {
+		t.Errorf("experiment=/dev/zero: %v", err)
+	}
+}
+
+// A sweep that would expand to millions of configurations is refused before
+// it is expanded.
+func TestSweepExplosionRefused(t *testing.T) {
+	v := "choice(" + strings.Repeat("1,", 99) + "1)" // 100 values
+	_, err := Parse("seed="+v, "model.memory_size="+v, "trainer.max_epochs="+v)
+	if err == nil || !strings.Contains(err.Error(), "more than 100000 configurations") {
+		t.Errorf("1e6 configurations: %v", err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "big.yaml")
+	list := "[" + strings.Repeat("1,", 99) + "1]"
+	body := "sweep:\n  seed: " + list + "\n  model.memory_size: " + list + "\n  trainer.max_epochs: " + list + "\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("experiment=" + p); err == nil || !strings.Contains(err.Error(), "more than 100000 configurations") {
+		t.Errorf("file sweep of 1e6: %v", err)
+	}
+}
