@@ -18,8 +18,8 @@ func FuzzReadIDX(f *testing.F) {
 	_ = zw.Close()
 	f.Add(gz.Bytes())
 	f.Add([]byte{0, 0, 8, 2, 0, 0, 0x80, 0, 0, 0, 0x80, 0}) // 1 GiB announced, no data
-	f.Add([]byte{0, 0, 8, 1, 0, 0, 0, 3, 9, 9, 9, 9})     // trailing byte
-	f.Add([]byte{0x1f, 0x8b, 8, 0})                       // broken gzip header
+	f.Add([]byte{0, 0, 8, 1, 0, 0, 0, 3, 9, 9, 9, 9})       // trailing byte
+	f.Add([]byte{0x1f, 0x8b, 8, 0})                         // broken gzip header
 	f.Fuzz(func(t *testing.T, in []byte) {
 		idx, err := ReadIDX(bytes.NewReader(in))
 		if err != nil {
