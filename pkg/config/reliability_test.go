@@ -182,3 +182,14 @@ func TestSweepExplosionRefused(t *testing.T) {
 		t.Errorf("file sweep of 1e6: %v", err)
 	}
 }
+
+// Found by FuzzOverride: a control character in a value made a config.yaml
+// that does not read back.
+func TestControlCharactersRejected(t *testing.T) {
+	for _, arg := range []string{"from_checkpoint=\x7f", "name=a\x01b", "results_dir=/tmp/x\ty"} {
+		_, err := Parse(arg)
+		if err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("%q: %v", arg, err)
+		}
+	}
+}

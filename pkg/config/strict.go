@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -125,4 +126,43 @@ func decodeStrict(raw []byte, out any, key string, knownFields bool) error {
 	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 	dec.KnownFields(true)
 	return dec.Decode(out)
+}
+
+// checkControlChars reports the first string value of e (dotted key) that
+// holds a control character: such values cannot be written to config.yaml
+// and read back, and are never meant.
+func checkControlChars(e *Experiment) error {
+	var walk func(v reflect.Value, key string) error
+	walk = func(v reflect.Value, key string) error {
+		switch v.Kind() {
+		case reflect.String:
+			for _, r := range v.String() {
+				if unicode.IsControl(r) {
+					return fmt.Errorf("config: %s: %q contains the control character %U; remove it", key, v.String(), r)
+				}
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				if err := walk(v.Index(i), key); err != nil {
+					return err
+				}
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				tag := strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]
+				if tag == "" || tag == "-" {
+					continue
+				}
+				sub := tag
+				if key != "" {
+					sub = key + "." + tag
+				}
+				if err := walk(v.Field(i), sub); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(reflect.ValueOf(e).Elem(), "")
 }

@@ -31,6 +31,9 @@ func (e *Experiment) Validate() error {
 		return true
 	}
 	m, d := e.Model, e.Datamodule
+	if err := checkControlChars(e); err != nil {
+		errs = append(errs, err)
+	}
 
 	enum("model.name", m.Name, models.Kinds)
 	archOK := enum("model.arch", m.Arch, models.ArchNames())
