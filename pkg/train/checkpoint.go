@@ -340,6 +340,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err := restoreVariables(dir, store, nil); err != nil {
 		return nil, err
 	}
+	if err := checkMemoryShape(dir, st, store); err != nil {
+		return nil, err
+	}
 	return &Checkpoint{Dir: dir, State: st, Model: m, Store: store}, nil
 }
 

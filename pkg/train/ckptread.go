@@ -10,10 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/cmemae/cmemae/pkg/models"
 )
 
 // Reading checkpoints treats the files as untrusted: a corrupt or hostile
@@ -173,12 +177,13 @@ func decodeTensor(dec *gob.Decoder, fileSize int) (*tensors.Tensor, error) {
 			return nil, fmt.Errorf("shape: negative dimension in %v", s.Dimensions)
 		}
 		if d > 0 && size > fileSize/d {
-			return nil, fmt.Errorf("shape %v has more elements than the file has bytes", s.Dimensions)
+			return nil, fmt.Errorf("shape %v has more elements than the %d bytes of the file", s.Dimensions, fileSize)
 		}
 		size *= d
 	}
-	if size*s.DType.Size() > fileSize {
-		return nil, fmt.Errorf("shape %v of %s needs %d bytes, the file has %d", s.Dimensions, s.DType, size*s.DType.Size(), fileSize)
+	// gob writes every element in at least one byte (zeros compress to one).
+	if size > fileSize {
+		return nil, fmt.Errorf("shape %v has %d elements, more than the %d bytes of the file", s.Dimensions, size, fileSize)
 	}
 	flat := reflect.New(reflect.SliceOf(goType))
 	if err := dec.Decode(flat.Interface()); err != nil {
@@ -269,4 +274,31 @@ func decodeState(data []byte) (CheckpointState, error) {
 		return st, fmt.Errorf("model has %d conditions for %d targets", st.Model.NumConditions, len(st.Target))
 	}
 	return st, nil
+}
+
+// checkMemoryShape checks that the memory variable loaded from checkpoint
+// dir has the shape its state.json describes ([memories, items, C]); a
+// mismatch (an edited state.json) would otherwise fail deep inside graph
+// building, or panic in code that trusts the shape.
+func checkMemoryShape(dir string, st CheckpointState, store *model.Store) error {
+	if st.Model.Kind != models.KindMemAE {
+		return nil
+	}
+	v := store.GetVariable(models.DefaultMemoryPath)
+	if v == nil {
+		return fmt.Errorf("train: checkpoint %s: %s holds no memory variable %s, but %s describes a %s model",
+			dir, VariablesFile, models.DefaultMemoryPath, StateFile, st.Model.Kind)
+	}
+	c := -1
+	for _, a := range models.Archs() {
+		if a.Name == st.Model.Arch {
+			c = a.LatentC
+		}
+	}
+	want := []int{max(st.Model.NumConditions, 1), st.Model.MemorySize, c}
+	if got := v.Shape(); got.DType != dtypes.Float32 || !slices.Equal(got.Dimensions, want) {
+		return fmt.Errorf("train: checkpoint %s: %s describes memories of shape %v, but %s holds %s; the files do not belong together (delete this checkpoint directory to resume from an earlier one)",
+			dir, StateFile, want, VariablesFile, got)
+	}
+	return nil
 }

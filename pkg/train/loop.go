@@ -181,6 +181,9 @@ func (r *runner) resume(cp CheckpointInfo) error {
 	if err := restoreVariables(cp.Dir, store, nil); err != nil {
 		return err
 	}
+	if err := checkMemoryShape(cp.Dir, st, store); err != nil {
+		return err
+	}
 	// The learning rate is a variable of the store: use the configured one.
 	if v := store.GetVariable(model.JoinPath("/", optimizer.Scope, optimizer.ParamLearningRate)); v != nil {
 		if err := v.SetValue(tensors.FromScalar(float32(r.s.lr))); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -28,6 +29,9 @@ func smallCheckpoint(t *testing.T, runDir string) string {
 		t.Fatal(err)
 	}
 	if _, err := store.CreateVariable("/b/step", tensors.FromScalar(int64(7))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateVariable(models.DefaultMemoryPath, tensors.FromShape(shapes.Make(dtypes.Float32, 1, 10, 64))); err != nil {
 		t.Fatal(err)
 	}
 	st := CheckpointState{Epoch: 2, Seed: 1, Target: []int{3}, Conditional: ConditionalNone,
@@ -167,6 +171,8 @@ func TestStateChecked(t *testing.T) {
 		{"memory 0", func(st map[string]any) { st["model"].(map[string]any)["MemorySize"] = 0 }, "MemorySize must be >= 1"},
 		{"conditional", func(st map[string]any) { st["conditional"] = "maybe" }, `conditional "maybe"`},
 		{"format", func(st map[string]any) { st["format"] = 7 }, "format 7"},
+		{"memory size 20", func(st map[string]any) { st["model"].(map[string]any)["MemorySize"] = 20 }, "describes memories of shape [1 20 64], but variables.bin holds (Float32)[1, 10, 64]"},
+		{"two memories", func(st map[string]any) { st["model"].(map[string]any)["NumConditions"] = 2; st["targets"] = []int{3, 4} }, "describes memories of shape [2 10 64]"},
 	} {
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			t.Fatal(err)
