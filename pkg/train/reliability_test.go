@@ -172,7 +172,10 @@ func TestStateChecked(t *testing.T) {
 		{"conditional", func(st map[string]any) { st["conditional"] = "maybe" }, `conditional "maybe"`},
 		{"format", func(st map[string]any) { st["format"] = 7 }, "format 7"},
 		{"memory size 20", func(st map[string]any) { st["model"].(map[string]any)["MemorySize"] = 20 }, "describes memories of shape [1 20 64], but variables.bin holds (Float32)[1, 10, 64]"},
-		{"two memories", func(st map[string]any) { st["model"].(map[string]any)["NumConditions"] = 2; st["targets"] = []int{3, 4} }, "describes memories of shape [2 10 64]"},
+		{"two memories", func(st map[string]any) {
+			st["model"].(map[string]any)["NumConditions"] = 2
+			st["targets"] = []int{3, 4}
+		}, "describes memories of shape [2 10 64]"},
 	} {
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			t.Fatal(err)
