@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // A data directory is checked file by file before it is used, so that a
@@ -42,6 +43,9 @@ func usable(path string) (bool, error) {
 			}
 			return false, nil
 		}
+		if errors.Is(err, syscall.ENOTDIR) {
+			return false, &badFileError{path, fmt.Errorf("%s is a file, not a directory", fileAncestor(path))}
+		}
 		return false, &badFileError{path, statCause(err)}
 	}
 	if st.IsDir() {
@@ -56,6 +60,17 @@ func usable(path string) (bool, error) {
 	}
 	f.Close()
 	return true, nil
+}
+
+// fileAncestor returns the nearest parent of path that exists and is not a
+// directory (the reason for ENOTDIR).
+func fileAncestor(path string) string {
+	for d := filepath.Dir(path); d != filepath.Dir(d); d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil && !st.IsDir() {
+			return d
+		}
+	}
+	return filepath.Dir(path)
 }
 
 // statCause unwraps a *PathError (its path is already in the message) and

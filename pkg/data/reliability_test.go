@@ -135,3 +135,14 @@ func TestFailedDownloadLeavesNoDirectory(t *testing.T) {
 		t.Errorf("empty cifar-10-batches-bin left behind: %v", err)
 	}
 }
+
+// A data directory that is a file is named as such.
+func TestDataDirIsAFile(t *testing.T) {
+	offlineBuiltins(t)
+	f := filepath.Join(t.TempDir(), "data")
+	must(t, os.WriteFile(f, []byte("x"), 0o644))
+	_, err := Load("mnist", Train, LoadOptions{DataDir: f})
+	if err == nil || !strings.Contains(err.Error(), f+" is a file, not a directory") {
+		t.Errorf("err = %v", err)
+	}
+}
