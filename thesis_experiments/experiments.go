@@ -15,6 +15,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/cmemae/cmemae/pkg/backend"
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/results"
@@ -50,6 +51,19 @@ type job = experiment.Run
 
 func planJobs(exps []config.Experiment) []job { return experiment.Plan(exps) }
 
+// checkDistinctDirs refuses a plan in which two runs share a run directory
+// (the same value twice in a sweep): they would be the same run.
+func checkDistinctDirs(jobs []job) error {
+	first := map[string]int{}
+	for i, j := range jobs {
+		if k, ok := first[j.Dir]; ok {
+			return fmt.Errorf("runs %d and %d are the same run (%s): a value is given twice in a sweep; remove the duplicate", k+1, i+1, j.Dir)
+		}
+		first[j.Dir] = i
+	}
+	return nil
+}
+
 func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts runOptions
 	fset := flag.NewFlagSet("thesis_experiments", flag.ContinueOnError)
@@ -81,7 +95,11 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return usageError{err}
 	}
-	jobs := selectShard(planJobs(exps), sh, stdout)
+	jobs := planJobs(exps)
+	if err := checkDistinctDirs(jobs); err != nil {
+		return usageError{err}
+	}
+	jobs = selectShard(jobs, sh, stdout)
 	if opts.printCfg {
 		for i, j := range jobs {
 			e := j.Experiment
@@ -150,8 +168,11 @@ type runner struct {
 
 func (r *runner) backend(name string) (compute.Backend, error) {
 	b, err := r.driver.BackendFor(name)
-	if err != nil {
+	if errors.Is(err, backend.ErrUnknown) {
 		return nil, usageError{err}
+	}
+	if err != nil {
+		return nil, err // the backend exists but does not start: not a usage error
 	}
 	return b, nil
 }

@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -95,8 +96,25 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 }
 
+// internalError is a panic of the command turned into an error: a bug, never
+// the user's input. It exits 1, not 2 (the status of a Go runtime crash and of
+// configuration errors).
+type internalError struct {
+	value any
+	stack []byte
+}
+
+func (e internalError) Error() string {
+	return fmt.Sprintf("internal error (a bug; please report it with this message): %v\n%s", e.value, e.stack)
+}
+
 // run is the whole command: args without the program name.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = internalError{value: r, stack: debug.Stack()}
+		}
+	}()
 	if len(args) > 0 {
 		switch args[0] {
 		case "bench":

@@ -20,9 +20,17 @@ Each configuration x seed x target group is one run, written to
   <results_dir>/<name>/<params>/seed_<s>/target_<t>/{config.yaml,metrics.csv,checkpoints/}
 and resumed from its last checkpoint if the directory exists (Ctrl-C is safe).
 
-Values: key=value overrides a key; key=a,b,c sweeps it (cartesian product over
-all swept keys, each combination in its own <params> directory); lists are
-written [0,1,2] or [[0,1],[4,5]]. Config files may be given as experiment=<name>.
+Values: key=value overrides a key; key=a,b,c (or key=choice(a,b,c)) sweeps it
+(cartesian product over all swept keys, each combination in its own <params>
+directory); lists are written [0,1,2] or [[0,1],[4,5]]. Integer keys take whole
+numbers only (10.5 and 1e3 are refused). Config files may be given as
+experiment=<name> or experiment=<file.yaml>.
+
+Paths: results_dir, from_checkpoint and datamodule.data_dir take their value
+whole, commas included, so a run directory printed by this command can be
+pasted back as from_checkpoint=<dir>. Sweep them with choice():
+results_dir=choice(/tmp/a,/tmp/b) (quote a path with a comma inside choice(),
+e.g. choice('/tmp/a,b',/tmp/c)).
 
 How long: on 2 CPU cores (pure-Go backend) one MNIST epoch of one digit takes
 17-68 s, so the default command (10 digits x 100 epochs) takes 5-19 hours. Add

@@ -1,8 +1,10 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -25,11 +27,41 @@ const GoName = gobackend.BackendName
 // thesis's small models. Any other "go:…" configuration is used as given.
 const GoConfig = GoName + ":ops_sequential"
 
+// ErrUnknown is wrapped by New's error when the backend name is not one of
+// Available (a configuration mistake, unlike a backend that fails to start).
+var ErrUnknown = errors.New("unknown backend")
+
 // xlaProbe is set by xla.go when the binary includes the XLA backend (cgo
 // builds without the "noxla" tag). It returns the configuration to use
 // (e.g. "xla:cuda") if a PJRT plugin is installed or could be installed, or
 // a reason why XLA is unusable.
 var xlaProbe func() (config string, reason string)
+
+// xlaDiagnose, set by plugincheck.go with the XLA backend, explains a failed
+// or panicking XLA backend from the plugin files ("" if it finds nothing).
+var xlaDiagnose func() string
+
+// explainXLA replaces err, from an XLA configuration, by the cause the
+// plugin files show, if any.
+func explainXLA(config string, err error) error {
+	if err == nil || xlaDiagnose == nil || !isXLAConfig(config) {
+		return err
+	}
+	if why := xlaDiagnose(); why != "" {
+		return errors.New(why)
+	}
+	return err
+}
+
+// isXLAConfig reports whether a backend configuration selects XLA.
+func isXLAConfig(config string) bool {
+	name, _, _ := strings.Cut(config, ":")
+	switch name {
+	case "xla", "stablehlo", "hlo", "shlo":
+		return true
+	}
+	return false
+}
 
 // New returns the compute backend named name (see the package documentation
 // for the rules applied when name is empty). notice is a one-line,
@@ -47,6 +79,9 @@ func New(name string) (b compute.Backend, notice string, err error) {
 		name = GoConfig
 	}
 	if name != "" {
+		if backendName, _, _ := strings.Cut(name, ":"); !slices.Contains(compute.List(), backendName) {
+			return nil, "", fmt.Errorf("backend: %s=%q: %w (available: %s)", source, name, ErrUnknown, strings.Join(Available(), ", "))
+		}
 		b, err = newWithConfig(name)
 		if err != nil {
 			return nil, "", fmt.Errorf("backend: %s=%q: %w (available: %s)", source, name, err, strings.Join(Available(), ", "))
@@ -92,6 +127,7 @@ func Available() []string {
 // newWithConfig calls compute.NewWithConfig, converting panics (unknown
 // backend names panic in GoMLX) to errors.
 func newWithConfig(config string) (b compute.Backend, err error) {
+	defer func() { err = explainXLA(config, err) }() // runs after the recover below
 	defer func() {
 		if r := recover(); r != nil {
 			b, err = nil, fmt.Errorf("%v", r)
@@ -109,6 +145,11 @@ func safeProbe() (config, reason string) {
 	defer func() {
 		if r := recover(); r != nil {
 			config, reason = "", fmt.Sprintf("XLA plugin probe failed: %v", r)
+			if xlaDiagnose != nil {
+				if why := xlaDiagnose(); why != "" {
+					reason = why
+				}
+			}
 		}
 	}()
 	return xlaProbe()

@@ -108,28 +108,32 @@ func (t *Targets) UnmarshalYAML(n *yaml.Node) error {
 	var groups [][]int
 	switch n.Kind {
 	case yaml.ScalarNode:
-		var v int
-		if err := n.Decode(&v); err != nil {
-			return fmt.Errorf("line %d: targets must be a class, a list of classes or a list of lists, got %q", n.Line, n.Value)
+		v, err := targetClass(n)
+		if err != nil {
+			return err
 		}
 		groups = [][]int{{v}}
 	case yaml.SequenceNode:
 		for _, item := range n.Content {
 			switch item.Kind {
 			case yaml.ScalarNode:
-				var v int
-				if err := item.Decode(&v); err != nil {
-					return fmt.Errorf("line %d: target %q is not a class number", item.Line, item.Value)
+				v, err := targetClass(item)
+				if err != nil {
+					return err
 				}
 				groups = append(groups, []int{v})
 			case yaml.SequenceNode:
-				var g []int
-				if err := item.Decode(&g); err != nil {
-					return fmt.Errorf("line %d: target group must be a list of class numbers: %w", item.Line, err)
+				g := []int{}
+				for _, c := range item.Content {
+					v, err := targetClass(c)
+					if err != nil {
+						return err
+					}
+					g = append(g, v)
 				}
 				groups = append(groups, g)
 			default:
-				return fmt.Errorf("line %d: invalid target", item.Line)
+				return fmt.Errorf("line %d: invalid target: write a class, a list of classes or a list of lists, e.g. [0,1] or [[0,1],[4,5]]", item.Line)
 			}
 		}
 	default:
@@ -137,6 +141,19 @@ func (t *Targets) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*t = groups
 	return nil
+}
+
+// targetClass reads one class number of datamodule.targets: a YAML integer
+// (1.5 or "1" are rejected rather than truncated or guessed).
+func targetClass(n *yaml.Node) (int, error) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		return 0, fmt.Errorf("line %d: target %q is not a class number; write whole numbers 0..%d, e.g. [0,1] or [[0,1],[4,5]]", n.Line, n.Value, numClasses-1)
+	}
+	var v int
+	if err := n.Decode(&v); err != nil {
+		return 0, fmt.Errorf("line %d: target %q is not a class number 0..%d", n.Line, n.Value, numClasses-1)
+	}
+	return v, nil
 }
 
 // MarshalYAML writes the groups in flow style ([[0, 1], [4, 5]]).

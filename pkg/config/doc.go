@@ -18,7 +18,19 @@
 // yields the cartesian product, six Experiments. Experiment files may define
 // sweeps too (a "sweep:" mapping of key to values, or a list of such mappings
 // whose products are joined). Every combination gets its own parameters
-// directory (see results.ParamsSlug and Experiment.RunDir).
+// directory (see results.ParamsSlug and Experiment.RunDir). key=choice(a,b)
+// is the explicit form of a sweep. The path keys results_dir, from_checkpoint
+// and datamodule.data_dir (IsPathKey) are never split at commas, so that a
+// run directory printed by the command (its parameters directory contains
+// commas) can be given back as from_checkpoint; sweep them with choice(),
+// quoting a path that contains a comma: choice('/tmp/a,b',/tmp/c). A command
+// or file may expand to at most MaxConfigurations configurations.
+//
+// Values are checked strictly: integer keys take YAML integers only (10.5,
+// 1e3 are refused instead of truncated), class numbers likewise, string values
+// may not hold control characters, the same target group may not be listed
+// twice, and a model.memory_size whose memory cannot fit in the machine's RAM
+// is refused with the size it would need.
 //
 // Unknown keys, group names and enumerated values are errors that name the key
 // and suggest the nearest valid spelling; invalid values (negative epochs,

@@ -62,11 +62,18 @@ func (p *Parser) Parse(args ...string) ([]Experiment, error) {
 			return nil, fmt.Errorf("config: %s given twice; use %s=a,b for a sweep", key, key)
 		}
 		seen[key] = true
-		values, err := splitSweep(value)
+		values, err := sweepValues(key, value)
 		if err != nil {
 			return nil, fmt.Errorf("config: %s: %w", key, err)
 		}
 		choices = append(choices, choice{key, values})
+	}
+	count := 1
+	for _, c := range choices {
+		count = sweepSize(count, len(c.values))
+	}
+	if count > MaxConfigurations {
+		return nil, fmt.Errorf("config: the sweeps expand to more than %d configurations; split the command into smaller sweeps", MaxConfigurations)
 	}
 	var out []Experiment
 	combo := make([]override, len(choices))
@@ -125,6 +132,48 @@ func firstKeyOf(section string) string {
 		}
 	}
 	return section
+}
+
+// MaxConfigurations bounds the configurations one command or experiment file
+// may expand to, so that a sweep cannot exhaust memory before anything runs.
+const MaxConfigurations = 100000
+
+// sweepSize is n·k, saturating above MaxConfigurations.
+func sweepSize(n, k int) int {
+	if k > 0 && n > (MaxConfigurations+1)/k {
+		return MaxConfigurations + 1
+	}
+	return n * k
+}
+
+// sweepValues returns the values of key=value: a sweep a,b,c or
+// choice(a,b,c) gives several, a path key (see IsPathKey) one, commas
+// included, unless written choice(…).
+func sweepValues(key, value string) ([]string, error) {
+	trimmed := strings.TrimSpace(value)
+	if inner, ok := strings.CutPrefix(trimmed, "choice("); ok && strings.HasSuffix(inner, ")") {
+		values, err := splitSweep(strings.TrimSuffix(inner, ")"))
+		if err != nil {
+			return nil, err
+		}
+		if len(values) == 1 && values[0] == "" {
+			return nil, fmt.Errorf("empty choice(); write choice(a,b)")
+		}
+		if slices.Contains(values, "") {
+			return nil, fmt.Errorf("empty value in %q", value)
+		}
+		return values, nil
+	}
+	if pathKeys[key] {
+		return []string{value}, nil
+	}
+	if key == KeyExperiment {
+		// A YAML file whose name contains a comma is one experiment.
+		if st, err := os.Stat(value); err == nil && st.Mode().IsRegular() {
+			return []string{value}, nil
+		}
+	}
+	return splitSweep(value)
 }
 
 // splitSweep splits a value at commas outside brackets and quotes:
@@ -199,6 +248,13 @@ func (p *Parser) compose(cli []override) ([]Experiment, error) {
 			product = slices.DeleteFunc(slices.Clone(product), func(s sweepChoice) bool {
 				return slices.ContainsFunc(cli, func(c override) bool { return c.key == s.key })
 			})
+			count := 1
+			for _, c := range product {
+				count = sweepSize(count, len(c.values))
+			}
+			if count+len(fileCombos) > MaxConfigurations {
+				return nil, fmt.Errorf("config: %s: the sweep expands to more than %d configurations; split it into smaller experiments", expFile.source, MaxConfigurations)
+			}
 			fileCombos = append(fileCombos, cartesian(product, expFile.source)...)
 		}
 	}
@@ -366,6 +422,12 @@ func setKey(e *Experiment, key, value string) error {
 		}
 	}
 	ptr := reflect.New(f.Type())
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &node); err == nil {
+		if err := checkInts(&node, f.Type(), key); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+	}
 	if err := yaml.Unmarshal([]byte(value), ptr.Interface()); err != nil {
 		return fmt.Errorf("config: %s=%s: %s", key, value, valueProblem(f.Type(), err))
 	}
@@ -401,18 +463,47 @@ func (p *Parser) loadExperiment(value string) (*file, string, error) {
 		}
 	}
 	if strings.HasSuffix(value, ".yaml") || strings.HasSuffix(value, ".yml") || strings.ContainsRune(value, filepath.Separator) {
-		dir, base := filepath.Split(value)
-		if dir == "" {
-			dir = "."
+		if st, err := os.Stat(value); err == nil && st.IsDir() {
+			names, _ := p.ExperimentNames()
+			return nil, "", fmt.Errorf("config: experiment=%s is a directory; give a YAML file (e.g. %s) or an experiment name (%s)",
+				value, filepath.Join(value, "my_experiment.yaml"), strings.Join(names, ", "))
 		}
-		f, err := readFile(os.DirFS(dir), base, value)
+		raw, err := readExperimentFile(value)
 		if err != nil {
 			return nil, "", err
 		}
+		f, err := parseFile(raw, value)
+		if err != nil {
+			return nil, "", err
+		}
+		base := filepath.Base(value)
 		return f, strings.TrimSuffix(strings.TrimSuffix(base, ".yaml"), ".yml"), nil
 	}
 	names, _ := p.ExperimentNames()
 	return nil, "", unknownError("experiment", value, names, true)
+}
+
+// maxExperimentFile bounds the size of an experiment file read from disk.
+const maxExperimentFile = 1 << 20
+
+// readExperimentFile reads experiment=<path>: a regular file of at most
+// maxExperimentFile bytes (not /dev/zero, a FIFO or a huge file by mistake).
+func readExperimentFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: experiment=%s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config: experiment=%s is not a regular file (%s); give a YAML file", path, st.Mode().Type())
+	}
+	if st.Size() > maxExperimentFile {
+		return nil, fmt.Errorf("config: experiment=%s has %d bytes; experiment files are small YAML files (at most %d bytes)", path, st.Size(), maxExperimentFile)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: experiment=%s: %w", path, err)
+	}
+	return raw, nil
 }
 
 // ExperimentInfo is a named experiment file.
@@ -464,6 +555,13 @@ func readFile(fsys fs.FS, name, source string) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: reading %s: %w", source, err)
 	}
+	return parseFile(raw, source)
+}
+
+// parseFile parses the text of a configuration file (see readFile); source
+// names it in messages.
+func parseFile(raw []byte, source string) (*file, error) {
+	var err error
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", source, err)
@@ -496,6 +594,13 @@ func readFile(fsys fs.FS, name, source string) (*file, error) {
 			}
 			body.Content = append(body.Content, k, v)
 		}
+	}
+	if err := checkInts(body, reflect.TypeFor[Experiment](), ""); err != nil {
+		line := 0
+		if ie := (*intError)(nil); errors.As(err, &ie) {
+			line = ie.node.Line
+		}
+		return nil, fmt.Errorf("config: %s: line %d: %w", source, line, err)
 	}
 	if len(body.Content) > 0 {
 		if f.body, err = yaml.Marshal(body); err != nil {
@@ -575,7 +680,7 @@ func readSweep(v *yaml.Node, f *file) error {
 				}
 			case yaml.ScalarNode:
 				var err error
-				if values, err = splitSweep(vals.Value); err != nil {
+				if values, err = sweepValues(k.Value, vals.Value); err != nil {
 					return fmt.Errorf("line %d: %s: %w", vals.Line, k.Value, err)
 				}
 			default:
@@ -634,9 +739,7 @@ func ReadExperiment(path string) (Experiment, error) {
 		return Experiment{}, fmt.Errorf("config: reading %s: %w", path, err)
 	}
 	var e Experiment
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&e); err != nil {
+	if err := decodeStrict(raw, &e, "", true); err != nil {
 		return Experiment{}, fmt.Errorf("config: decoding %s: %w", path, err)
 	}
 	return e, nil

@@ -31,6 +31,9 @@ func (e *Experiment) Validate() error {
 		return true
 	}
 	m, d := e.Model, e.Datamodule
+	if err := checkControlChars(e); err != nil {
+		errs = append(errs, err)
+	}
 
 	enum("model.name", m.Name, models.Kinds)
 	archOK := enum("model.arch", m.Arch, models.ArchNames())
@@ -157,6 +160,14 @@ func (e *Experiment) Validate() error {
 		}
 	}
 
+	for i, g := range d.Targets {
+		for _, prev := range d.Targets[:i] {
+			if slices.Equal(prev, g) {
+				bad("datamodule.targets", "target group %v is listed twice (it would run the same run twice); remove the duplicate", g)
+			}
+		}
+	}
+
 	// The model library's own checks, for every target group.
 	if len(errs) == 0 {
 		for _, g := range d.Targets {
@@ -166,5 +177,47 @@ func (e *Experiment) Validate() error {
 			}
 		}
 	}
+	if len(errs) == 0 {
+		if err := e.checkFootprint(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// memoryLimit is the memory a run may use at most: the machine's RAM, or
+// 1 TiB where it is unknown. A variable for tests.
+var memoryLimit = func() float64 {
+	if m := physicalMemory(); m > 0 {
+		return m
+	}
+	return 1 << 40
+}
+
+// checkFootprint refuses a memory size whose memory units alone cannot fit
+// in the machine's memory, before anything is allocated (a huge
+// model.memory_size would otherwise end in an out-of-memory crash).
+func (e *Experiment) checkFootprint() error {
+	limit := memoryLimit()
+	batch := max(e.Datamodule.BatchSize, e.Datamodule.TestBatchSize)
+	for _, g := range e.Datamodule.Targets {
+		mc := e.ModelConfig(e.NumConditions(g))
+		need := mc.MemoryFootprint(batch)
+		if need > limit {
+			return fmt.Errorf("config: model.memory_size: %d items need about %s for the memory (%d × %d items with gradients and Adam state, addressing a batch of %d), more than the %s of this machine; use a smaller model.memory_size (the thesis uses 10 for MNIST, 125 for CIFAR-10)",
+				e.Model.MemorySize, humanBytes(need), mc.NumConditions, e.Model.MemorySize, batch, humanBytes(limit))
+		}
+	}
+	return nil
+}
+
+// humanBytes formats a byte count as "12.3 GiB".
+func humanBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", b, units[i])
 }

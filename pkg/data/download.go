@@ -64,11 +64,27 @@ func (e permanentError) Unwrap() error { return e.err }
 // fetchDataset downloads the missing files of a split into root (the data
 // directory): IDX files into root/dataDirs[0]; an archive into root, from
 // which the files are extracted into root/dataDirs[0].
-func fetchDataset(sp *spec, split Split, root string, opts LoadOptions) error {
+func fetchDataset(sp *spec, split Split, root string, opts LoadOptions) (err error) {
 	dest := filepath.Join(root, sp.dataDirs[0])
+	// Directories created here are removed again if the download fails and
+	// they are still empty: a failed download leaves nothing behind.
+	var created []string
+	for d := dest; ; d = filepath.Dir(d) {
+		if _, statErr := os.Stat(d); statErr == nil || d == filepath.Dir(d) {
+			break
+		}
+		created = append(created, d)
+	}
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			for _, d := range created { // deepest first
+				_ = os.Remove(d) // fails, as wanted, unless empty
+			}
+		}
+	}()
 	bases := sp.baseURLs
 	if opts.BaseURL != "" {
 		bases = []string{opts.BaseURL}

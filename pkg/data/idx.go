@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 )
 
 // IDX is the content of a file in the IDX format used by MNIST and
@@ -31,6 +33,23 @@ const maxIDXElements = 1 << 30
 // gzip-compressed; this is detected from the first bytes. A wrong magic number,
 // a truncated file, trailing data or a corrupt gzip stream is an error.
 func ReadIDX(r io.Reader) (*IDX, error) {
+	// The length of a file or an in-memory reader bounds what a header may
+	// announce, checked before anything is allocated; other streams are read
+	// in pieces, so memory grows only with the data actually there.
+	size := int64(-1)
+	switch v := r.(type) {
+	case interface {
+		Stat() (fs.FileInfo, error)
+		io.Seeker
+	}:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			if off, err := v.Seek(0, io.SeekCurrent); err == nil {
+				size = st.Size() - off
+			}
+		}
+	case interface{ Len() int }:
+		size = int64(v.Len())
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -43,17 +62,17 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		}
 		defer zr.Close()
 		zr.Multistream(false)
-		idx, err := readIDX(zr)
+		idx, err := readIDX(zr, -1)
 		if err != nil {
 			return nil, fmt.Errorf("gzip-compressed IDX: %w", err)
 		}
 		return idx, nil
 	}
-	return readIDX(br)
+	return readIDX(br, size)
 }
 
-// readIDX reads an uncompressed IDX stream.
-func readIDX(src io.Reader) (*IDX, error) {
+// readIDX reads an uncompressed IDX stream of size bytes (-1: unknown).
+func readIDX(src io.Reader, size int64) (*IDX, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(src, magic[:]); err != nil {
 		return nil, fmt.Errorf("reading IDX magic number: %w", truncated(err))
@@ -79,12 +98,29 @@ func readIDX(src io.Reader) (*IDX, error) {
 			return nil, fmt.Errorf("IDX dimensions %v announce more than %d bytes", dims[:i+1], maxIDXElements)
 		}
 	}
-	buf := make([]byte, total)
-	if n, err := io.ReadFull(src, buf); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("wrong length: dimensions %v need %d data bytes, the file has %d: %w", dims, total, n, truncated(err))
+	if header := int64(4 + 4*nDims); size >= 0 && int64(total) > size-header {
+		return nil, fmt.Errorf("wrong length: dimensions %v need %d data bytes, the file has %d: %w",
+			dims, total, size-header, truncated(io.ErrUnexpectedEOF))
+	}
+	buf := make([]byte, 0, total)
+	if size < 0 {
+		buf = make([]byte, 0, min(total, 1<<20))
+	}
+	for len(buf) < total {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), total-len(buf)))
 		}
-		return nil, fmt.Errorf("reading data after %d of %d bytes: %w", n, total, err)
+		n, err := src.Read(buf[len(buf):min(cap(buf), total)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading data after %d of %d bytes: %w", len(buf), total, truncated(err))
+		}
+	}
+	if len(buf) < total {
+		return nil, fmt.Errorf("wrong length: dimensions %v need %d data bytes, the file has %d: %w", dims, total, len(buf), truncated(io.ErrUnexpectedEOF))
 	}
 	// Anything after the data means the file is not what its header says. Reading
 	// to the end also makes gzip verify its checksum.

@@ -66,29 +66,20 @@ func joinPath(dir, name string) string { return filepath.Join(dir, name) }
 func findIDX(dir, base string) (string, bool) {
 	for _, name := range []string{base, base + ".gz"} {
 		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		if ok, _ := usable(p); ok {
 			return p, true
 		}
 	}
 	return filepath.Join(dir, base+".gz"), false
 }
 
-// missingFiles returns the paths of the files of split that dir lacks (for
-// IDX the .gz name is reported).
+// missingFiles returns the paths of the files of split that dir lacks or
+// cannot use (for IDX the .gz name is reported).
 func missingFiles(sp *spec, dir string, split Split) []string {
-	var missing []string
-	for _, name := range sp.files[split] {
-		switch sp.format {
-		case formatIDX:
-			if p, ok := findIDX(dir, name); !ok {
-				missing = append(missing, p)
-			}
-		case formatCIFAR:
-			p := filepath.Join(dir, name)
-			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-				missing = append(missing, p)
-			}
-		}
+	missing, bad := checkSplit(sp, dir, split)
+	var be *badFileError
+	if errors.As(bad, &be) {
+		missing = append(missing, be.path)
 	}
 	return missing
 }
@@ -117,11 +108,25 @@ func locate(sp *spec, split Split, opts LoadOptions) (string, error) {
 		}
 	}
 	candidates = uniq(candidates)
+	explicitDirs := map[string]bool{}
+	if explicit {
+		for _, sub := range sp.dataDirs {
+			explicitDirs[filepath.Join(root, sub)] = true
+		}
+	}
 	var firstMissing string
 	for _, dir := range candidates {
-		missing := missingFiles(sp, dir, split)
+		missing, bad := checkSplit(sp, dir, split)
+		if bad != nil {
+			return "", fmt.Errorf("data: %s %s: %w; fix or remove the file", sp.name, split, bad)
+		}
 		if len(missing) == 0 {
 			return dir, nil
+		}
+		// A data directory the user chose that holds some of the dataset's
+		// files is the dataset: do not complete it from elsewhere.
+		if present := presentFiles(sp, dir); explicitDirs[dir] && len(present) > 0 && !ourDownload(sp, root, present) {
+			return "", partialError(sp, dir, split, present, missing)
 		}
 		if firstMissing == "" {
 			firstMissing = missing[0]

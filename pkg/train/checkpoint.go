@@ -173,6 +173,11 @@ func saveCheckpointAs(runDir, name string, store *model.Store, state CheckpointS
 	if err != nil {
 		return fmt.Errorf("train: checkpoint %s: %w", name, err)
 	}
+	// MkdirTemp creates 0700; checkpoints are as readable as the rest of the results.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("train: checkpoint %s: %w", name, err)
+	}
 	defer func() {
 		if err != nil {
 			_ = os.RemoveAll(tmp)
@@ -309,47 +314,6 @@ type loadedVar struct {
 	Value *tensors.Tensor
 }
 
-func readVariables(path string) ([]loadedVar, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20))
-	var n int
-	if err := dec.Decode(&n); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := make([]loadedVar, 0, n)
-	for range n {
-		var sv savedVar
-		if err := dec.Decode(&sv); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		t, err := tensors.GobDeserialize(dec)
-		if err != nil {
-			return nil, fmt.Errorf("%s: variable %s: %w", path, sv.Path, err)
-		}
-		out = append(out, loadedVar{savedVar: sv, Value: t})
-	}
-	return out, nil
-}
-
-func readState(dir string) (CheckpointState, error) {
-	var st CheckpointState
-	data, err := os.ReadFile(filepath.Join(dir, StateFile))
-	if err != nil {
-		return st, fmt.Errorf("train: checkpoint %s: %w", dir, err)
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return st, fmt.Errorf("train: checkpoint %s: %s: %w", dir, StateFile, err)
-	}
-	if st.Format != checkpointFormat {
-		return st, fmt.Errorf("train: checkpoint %s has format %d, this version reads %d", dir, st.Format, checkpointFormat)
-	}
-	return st, nil
-}
-
 // Checkpoint is a checkpoint loaded into memory: the model it was written
 // for and a store with all its variables.
 type Checkpoint struct {
@@ -378,6 +342,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	store := model.NewStore()
 	if err := restoreVariables(dir, store, nil); err != nil {
+		return nil, err
+	}
+	if err := checkMemoryShape(dir, st, store); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Dir: dir, State: st, Model: m, Store: store}, nil

@@ -185,6 +185,9 @@ func (r *runner) resume(cp CheckpointInfo) error {
 	if err := restoreVariables(cp.Dir, store, nil); err != nil {
 		return err
 	}
+	if err := checkMemoryShape(cp.Dir, st, store); err != nil {
+		return err
+	}
 	// The learning rate is a variable of the store: use the configured one.
 	if v := store.GetVariable(model.JoinPath("/", optimizer.Scope, optimizer.ParamLearningRate)); v != nil {
 		if err := v.SetValue(tensors.FromScalar(float32(r.s.lr))); err != nil {
@@ -196,6 +199,7 @@ func (r *runner) resume(cp CheckpointInfo) error {
 	r.res.ResumedFrom = st.Epoch
 	// Drop the metrics of epochs after the checkpoint: they are trained again.
 	path := filepath.Join(r.opts.Dir, results.MetricsFile)
+	var kept []results.Row
 	if _, err := os.Stat(path); err == nil {
 		rows, err := results.ReadCSV(path)
 		if err != nil {
@@ -203,7 +207,7 @@ func (r *runner) resume(cp CheckpointInfo) error {
 		}
 		// Epoch-0 rows of a run resumed from init are evaluated again, too.
 		redoInit := st.Epoch == 0 && r.opts.EvaluateInit
-		kept := slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool {
+		kept = slices.DeleteFunc(slices.Clone(rows), func(row results.Row) bool {
 			return row.Epoch > st.Epoch || (redoInit && row.Epoch == 0)
 		})
 		if len(kept) != len(rows) {
@@ -211,7 +215,10 @@ func (r *runner) resume(cp CheckpointInfo) error {
 				return fmt.Errorf("train: resuming: %w", err)
 			}
 		}
+	} else if !os.IsNotExist(err) {
+		return fmt.Errorf("train: resuming: %w", err)
 	}
+	r.warnMissingMetrics(cp, st.Epoch, kept)
 	if r.opts.Progress != nil {
 		fmt.Fprintf(r.opts.Progress, "train: resuming %s from checkpoint %s\n", r.opts.Dir, cp.describe())
 	}

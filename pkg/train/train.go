@@ -128,6 +128,10 @@ type RunResult struct {
 	// ResumedFrom is the epoch of the checkpoint the run continued from
 	// (0 = init), or -1 for a run started from scratch.
 	ResumedFrom int
+	// MissingEpochs lists the epochs up to ResumedFrom whose rows were
+	// missing from metrics.csv on resuming (deleted or edited by hand); they
+	// stay missing, and a warning goes to Options.Progress.
+	MissingEpochs []int
 	// Model is the model with its effective configuration (memory size and
 	// number of memories after the few-shot transformers); Store holds its
 	// trained variables.
