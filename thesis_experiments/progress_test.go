@@ -88,7 +88,7 @@ func TestRemainingEpochs(t *testing.T) {
 	if err := os.MkdirAll(last, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(last, "state.json"), []byte(`{"format":1,"epoch":2}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(last, "state.json"), []byte(`{"format":1,"epoch":2,"targets":[0],"conditional":"none","model":{"Arch":"mnist-flat","Kind":"memae","MemorySize":10,"ShrinkThreshold":0.0025,"CosineSimilarity":true,"EntropyLoss":"thesis","EntropyLossWeight":0.0002,"NumConditions":1,"SelectionMetric":"sum"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if n := remainingEpochs(testJob([]int{1}, 0, 5, dir)); n != 3 {

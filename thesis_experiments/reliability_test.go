@@ -47,11 +47,16 @@ func TestHostileConfigExitTwo(t *testing.T) {
 // from_checkpoint, commas and all; a comma in results_dir is no sweep.
 func TestPrintedPathsRoundTrip(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "a,b")
-	out, err := runCmd(t, context.Background(), "-n", "results_dir="+root, "model.memory_size=20", "seed=3", "datamodule.targets=[0]")
+	out, err := runCmd(t, context.Background(), "-n", "-estimate=false", "results_dir="+root, "model.memory_size=20", "seed=3", "datamodule.targets=[0]")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var lines []string // the planned runs (-n adds a summary line)
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(l, "run ") {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) != 1 {
 		t.Fatalf("results_dir with a comma planned %d runs:\n%s", len(lines), out)
 	}

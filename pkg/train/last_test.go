@@ -25,8 +25,8 @@ func TestLatestCheckpoint(t *testing.T) {
 	if _, ok, err := LatestCheckpoint(run); ok || err != nil {
 		t.Fatalf("empty run: ok %v, err %v", ok, err)
 	}
-	writeState(t, run, "init", `{"format":1,"epoch":0}`)
-	writeState(t, run, "epoch_0005", `{"format":1,"epoch":5}`)
+	writeState(t, run, "init", `{"format":1,"epoch":0,"targets":[0],"conditional":"none","model":{"Arch":"mnist-flat","Kind":"memae","MemorySize":10,"ShrinkThreshold":0.0025,"CosineSimilarity":true,"EntropyLoss":"thesis","EntropyLossWeight":0.0002,"NumConditions":1,"SelectionMetric":"sum"}}`)
+	writeState(t, run, "epoch_0005", `{"format":1,"epoch":5,"targets":[0],"conditional":"none","model":{"Arch":"mnist-flat","Kind":"memae","MemorySize":10,"ShrinkThreshold":0.0025,"CosineSimilarity":true,"EntropyLoss":"thesis","EntropyLossWeight":0.0002,"NumConditions":1,"SelectionMetric":"sum"}}`)
 	check := func(wantName string, wantEpoch int) {
 		t.Helper()
 		got, ok, err := LatestCheckpoint(run)
@@ -37,7 +37,7 @@ func TestLatestCheckpoint(t *testing.T) {
 	}
 	check("epoch_0005", 5)
 	// "last" of epoch 7 (epochs 6 and 7 finished after epoch_0005) wins.
-	writeState(t, run, LastCheckpoint, `{"format":1,"epoch":7}`)
+	writeState(t, run, LastCheckpoint, `{"format":1,"epoch":7,"targets":[0],"conditional":"none","model":{"Arch":"mnist-flat","Kind":"memae","MemorySize":10,"ShrinkThreshold":0.0025,"CosineSimilarity":true,"EntropyLoss":"thesis","EntropyLossWeight":0.0002,"NumConditions":1,"SelectionMetric":"sum"}}`)
 	check(LastCheckpoint, 7)
 	if cps, _ := ListCheckpoints(run); len(cps) != 2 {
 		t.Errorf("ListCheckpoints lists %v; want init and epoch_0005 only", cps)
@@ -46,10 +46,10 @@ func TestLatestCheckpoint(t *testing.T) {
 		t.Errorf("ResolveCheckpoint(run dir) = %q, %v; want the last checkpoint", dir, err)
 	}
 	// Same epoch as an epoch checkpoint: either holds the same weights; "last".
-	writeState(t, run, LastCheckpoint, `{"format":1,"epoch":5}`)
+	writeState(t, run, LastCheckpoint, `{"format":1,"epoch":5,"targets":[0],"conditional":"none","model":{"Arch":"mnist-flat","Kind":"memae","MemorySize":10,"ShrinkThreshold":0.0025,"CosineSimilarity":true,"EntropyLoss":"thesis","EntropyLossWeight":0.0002,"NumConditions":1,"SelectionMetric":"sum"}}`)
 	check(LastCheckpoint, 5)
 	// An older "last" (its rewrite failed) loses to the newer epoch checkpoint.
-	writeState(t, run, LastCheckpoint, `{"format":1,"epoch":4}`)
+	writeState(t, run, LastCheckpoint, `{"format":1,"epoch":4,"targets":[0],"conditional":"none","model":{"Arch":"mnist-flat","Kind":"memae","MemorySize":10,"ShrinkThreshold":0.0025,"CosineSimilarity":true,"EntropyLoss":"thesis","EntropyLossWeight":0.0002,"NumConditions":1,"SelectionMetric":"sum"}}`)
 	check("epoch_0005", 5)
 	// An unreadable "last" falls back to the newest epoch checkpoint.
 	writeState(t, run, LastCheckpoint, `{"format":1,"epo`)
