@@ -29,7 +29,6 @@ import (
 // seconds on 2 CPU cores.
 const (
 	PlaygroundArch         = "mnist-flat"
-	PlaygroundBatchSize    = 64
 	PlaygroundLearningRate = 1e-3
 	PlaygroundTestImages   = 300 // test images per run (a seeded random subset, 30 % anomalies)
 	PlaygroundShowImages   = 8   // normal and anomalous images shown with their reconstructions
@@ -45,12 +44,16 @@ type PlaygroundSettings struct {
 	EntropyWeight   float64 // weight of the entropy loss
 	Epochs          int     // training epochs
 	TrainImages     int     // training images of the digit
+	BatchSize       int     // training batch size
 }
 
 // DefaultPlaygroundSettings are the thesis's memory settings (N = 10, λ =
-// 0.0025, entropy weight 0.0002) on digit 0, 400 training images, 5 epochs.
+// 0.0025, entropy weight 0.0002) on digit 0, with 1000 training images in
+// batches of 16 for 5 epochs: about a second per epoch on 2 CPU cores, and
+// AUROC from 0.27 before training to about 0.97 (with the thesis's batch of 64,
+// 16 steps per epoch leave it near 0.8 after 5 epochs).
 func DefaultPlaygroundSettings() PlaygroundSettings {
-	return PlaygroundSettings{Digit: 0, MemorySize: 10, ShrinkThreshold: 0.0025, EntropyWeight: 0.0002, Epochs: 5, TrainImages: 400}
+	return PlaygroundSettings{Digit: 0, MemorySize: 10, ShrinkThreshold: 0.0025, EntropyWeight: 0.0002, Epochs: 5, TrainImages: 1000, BatchSize: 16}
 }
 
 // Validate reports the first setting out of range, saying what is allowed.
@@ -68,6 +71,8 @@ func (s PlaygroundSettings) Validate() error {
 		return fmt.Errorf("playground: %d epochs: use 1 to %d", s.Epochs, PlaygroundMaxEpochs)
 	case s.TrainImages < 1:
 		return fmt.Errorf("playground: %d training images: use at least 1", s.TrainImages)
+	case s.BatchSize < 1:
+		return fmt.Errorf("playground: batch size %d: use at least 1", s.BatchSize)
 	}
 	return nil
 }
@@ -85,7 +90,7 @@ func (s PlaygroundSettings) Overrides(resultsDir string) []string {
 		"model.entropy_loss_weight=" + f(s.EntropyWeight),
 		"trainer.max_epochs=" + strconv.Itoa(s.Epochs),
 		"datamodule.num_train_samples=" + strconv.Itoa(s.TrainImages),
-		"datamodule.batch_size=" + strconv.Itoa(PlaygroundBatchSize),
+		"datamodule.batch_size=" + strconv.Itoa(s.BatchSize),
 		"model.learning_rate=" + f(PlaygroundLearningRate),
 		"save_checkpoints_every_n_epochs=1",
 	}
@@ -109,7 +114,8 @@ func (s PlaygroundSettings) Experiment(resultsDir string) (config.Experiment, er
 
 // Label is a short description of the settings, for legends and status lines.
 func (s PlaygroundSettings) Label() string {
-	return fmt.Sprintf("digit %d · N=%d · λ=%g · entropy %g · %d img", s.Digit, s.MemorySize, s.ShrinkThreshold, s.EntropyWeight, s.TrainImages)
+	return fmt.Sprintf("digit %d · N=%d · λ=%g · entropy %g · %d img · batch %d",
+		s.Digit, s.MemorySize, s.ShrinkThreshold, s.EntropyWeight, s.TrainImages, s.BatchSize)
 }
 
 // PlaygroundRun is the history of one playground training run.

@@ -12,10 +12,10 @@ import (
 )
 
 func TestPlaygroundSettingsExperiment(t *testing.T) {
-	s := PlaygroundSettings{Digit: 3, MemorySize: 20, ShrinkThreshold: 0.01, EntropyWeight: 0.002, Epochs: 2, TrainImages: 100}
+	s := PlaygroundSettings{Digit: 3, MemorySize: 20, ShrinkThreshold: 0.01, EntropyWeight: 0.002, Epochs: 2, TrainImages: 100, BatchSize: 32}
 	want := []string{"name=playground", "results_dir=/r", "seed=1", "model=memae", "datamodule=mnist", "model.arch=mnist-flat",
 		"datamodule.targets=[3]", "model.memory_size=20", "model.shrink_threshold=0.01", "model.entropy_loss_weight=0.002",
-		"trainer.max_epochs=2", "datamodule.num_train_samples=100", "datamodule.batch_size=64", "model.learning_rate=0.001",
+		"trainer.max_epochs=2", "datamodule.num_train_samples=100", "datamodule.batch_size=32", "model.learning_rate=0.001",
 		"save_checkpoints_every_n_epochs=1"}
 	if got := s.Overrides("/r"); !reflect.DeepEqual(got, want) {
 		t.Errorf("Overrides =\n%q\nwant\n%q", got, want)
@@ -29,7 +29,7 @@ func TestPlaygroundSettingsExperiment(t *testing.T) {
 		m.EntropyLossWeight != 0.002 || m.LearningRate != 0.001 || !m.CosineSimilarity {
 		t.Errorf("model config %+v", m)
 	}
-	if d.Name != "mnist" || d.NumTrainSamples != 100 || d.BatchSize != 64 || !reflect.DeepEqual(e.TargetGroups(), [][]int{{3}}) {
+	if d.Name != "mnist" || d.NumTrainSamples != 100 || d.BatchSize != 32 || !reflect.DeepEqual(e.TargetGroups(), [][]int{{3}}) {
 		t.Errorf("datamodule config %+v, groups %v", d, e.TargetGroups())
 	}
 	if e.Trainer.MaxEpochs != 2 || e.SaveCheckpointsEveryNEpochs != 1 || e.Seed != 1 || e.ResultsDir != "/r" {
@@ -60,6 +60,7 @@ func TestPlaygroundSettingsValidate(t *testing.T) {
 		{func(s *PlaygroundSettings) { s.Epochs = 0 }, "0 epochs: use 1 to 30"},
 		{func(s *PlaygroundSettings) { s.Epochs = 31 }, "31 epochs"},
 		{func(s *PlaygroundSettings) { s.TrainImages = 0 }, "0 training images"},
+		{func(s *PlaygroundSettings) { s.BatchSize = 0 }, "batch size 0"},
 	} {
 		s := DefaultPlaygroundSettings()
 		c.change(&s)
@@ -79,16 +80,17 @@ func TestPlaygroundChoices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Defaults: digit 0, N = 10 (index 3), λ = 0.0025 (index 2), entropy 0.0002 (index 1), 400 images (index 2), 5 epochs.
-	if want := (PlaygroundIndices{Digit: 0, Memory: 3, Shrink: 2, Entropy: 1, Images: 2, Epochs: 5}); ix != want {
+	// Defaults: digit 0, N = 10 (index 3), λ = 0.0025 (index 2), entropy 0.0002 (index 1), 1000 images (index 3),
+	// batch 16 (index 0), 5 epochs.
+	if want := (PlaygroundIndices{Digit: 0, Memory: 3, Shrink: 2, Entropy: 1, Images: 3, Batch: 0, Epochs: 5}); ix != want {
 		t.Errorf("Indices(defaults) = %+v, want %+v", ix, want)
 	}
 	s, err := c.Settings(ix)
 	if err != nil || s != DefaultPlaygroundSettings() {
 		t.Errorf("Settings(Indices(defaults)) = %+v, %v", s, err)
 	}
-	s, err = c.Settings(PlaygroundIndices{Digit: 7, Memory: 7, Shrink: 0, Entropy: 3, Images: 0, Epochs: 20})
-	want := PlaygroundSettings{Digit: 7, MemorySize: 500, ShrinkThreshold: 0, EntropyWeight: 0.02, Epochs: 20, TrainImages: 100}
+	s, err = c.Settings(PlaygroundIndices{Digit: 7, Memory: 7, Shrink: 0, Entropy: 3, Images: 0, Batch: 2, Epochs: 20})
+	want := PlaygroundSettings{Digit: 7, MemorySize: 500, ShrinkThreshold: 0, EntropyWeight: 0.02, Epochs: 20, TrainImages: 100, BatchSize: 64}
 	if err != nil || s != want {
 		t.Errorf("Settings = %+v, %v; want %+v", s, err, want)
 	}
@@ -100,7 +102,8 @@ func TestPlaygroundChoices(t *testing.T) {
 		{PlaygroundIndices{Memory: 8, Epochs: 1}, "memory size option 8 out of range (8 options)"},
 		{PlaygroundIndices{Shrink: -1, Epochs: 1}, "shrinkage threshold option -1"},
 		{PlaygroundIndices{Entropy: 4, Epochs: 1}, "entropy weight option 4"},
-		{PlaygroundIndices{Images: 5, Epochs: 1}, "training images option 5"},
+		{PlaygroundIndices{Images: 6, Epochs: 1}, "training images option 6"},
+		{PlaygroundIndices{Batch: 3, Epochs: 1}, "batch size option 3 out of range (3 options)"},
 		{PlaygroundIndices{Epochs: 21}, "epochs slider at 21, outside 1..20"},
 		{PlaygroundIndices{Epochs: 0}, "epochs slider at 0"},
 	} {
@@ -109,9 +112,10 @@ func TestPlaygroundChoices(t *testing.T) {
 		}
 	}
 	bad := DefaultPlaygroundSettings()
-	bad.MemorySize, bad.ShrinkThreshold = 7, 0.003
+	bad.MemorySize, bad.ShrinkThreshold, bad.BatchSize = 7, 0.003, 20
 	if _, err := c.Indices(bad); err == nil || !strings.Contains(err.Error(), "memory size 7 is not one of [1 2 5 10 20 50 100 500]") ||
-		!strings.Contains(err.Error(), "shrinkage threshold 0.003 is not one of") {
+		!strings.Contains(err.Error(), "shrinkage threshold 0.003 is not one of") ||
+		!strings.Contains(err.Error(), "batch size 20 is not one of [16 32 64]") {
 		t.Errorf("Indices(%+v): %v", bad, err)
 	}
 	if got := labels([]float64{0, 0.0025}, 0.0025); !reflect.DeepEqual(got, []string{"0", "0.0025 (thesis)"}) {
@@ -132,7 +136,7 @@ func TestPlaygroundRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.TestImages = 100
-	s := PlaygroundSettings{Digit: 1, MemorySize: 5, ShrinkThreshold: 0.0025, EntropyWeight: 0.0002, Epochs: 2, TrainImages: 128}
+	s := PlaygroundSettings{Digit: 1, MemorySize: 5, ShrinkThreshold: 0.0025, EntropyWeight: 0.0002, Epochs: 2, TrainImages: 128, BatchSize: 16}
 	var epochs []int
 	run, err := p.Run(context.Background(), s, func(snap *PlaygroundSnapshot) error {
 		epochs = append(epochs, snap.Epoch)
@@ -185,6 +189,10 @@ func TestPlaygroundRun(t *testing.T) {
 	if !math.IsNaN(run.Loss[0]) || !(run.Loss[2] > 0) || run.EpochTime <= 0 {
 		t.Errorf("losses %v, epoch time %v", run.Loss, run.EpochTime)
 	}
+	// It learns: the training loss falls (1.32 → 0.73 here).
+	if !(run.Loss[2] < 0.8*run.Loss[1]) {
+		t.Errorf("no learning: training losses %v", run.Loss)
+	}
 	if len(p.History) != 1 || p.History[0] != run {
 		t.Errorf("history has %d runs", len(p.History))
 	}
@@ -231,7 +239,7 @@ func TestRunPlaygroundOutsideNotebook(t *testing.T) {
 	if _, err := data.Load("mnist", data.Test, data.LoadOptions{}); err != nil {
 		t.Skipf("MNIST not available: %v", err)
 	}
-	s := PlaygroundSettings{Digit: 0, MemorySize: 10, ShrinkThreshold: 0.0025, EntropyWeight: 0.0002, Epochs: 1, TrainImages: 100}
+	s := PlaygroundSettings{Digit: 0, MemorySize: 10, ShrinkThreshold: 0.0025, EntropyWeight: 0.0002, Epochs: 1, TrainImages: 100, BatchSize: 16}
 	if err := RunPlayground(s, DefaultPlaygroundChoices); err != nil {
 		t.Fatal(err)
 	}

@@ -23,26 +23,29 @@ type PlaygroundChoices struct {
 	ShrinkThresholds []float64
 	EntropyWeights   []float64
 	TrainImages      []int
+	BatchSizes       []int
 	MaxEpochs        int // the epochs slider goes from 1 to MaxEpochs
 }
 
 // DefaultPlaygroundChoices span the thesis's values and the ones its sweeps
 // tried: N from 1 to 500 items, λ from 0 (no shrinkage) to 0.1 (above the
 // uniform weight 1/N of N ≥ 10 items, so most addressing weights are cut),
-// entropy weights from 0 to 0.02 (100× the thesis's).
+// entropy weights from 0 to 0.02 (100× the thesis's); batches of 16 to 64 (the
+// thesis's).
 var DefaultPlaygroundChoices = PlaygroundChoices{
 	MemorySizes:      []int{1, 2, 5, 10, 20, 50, 100, 500},
 	ShrinkThresholds: []float64{0, 0.001, 0.0025, 0.01, 0.02, 0.05, 0.1},
 	EntropyWeights:   []float64{0, 0.0002, 0.002, 0.02},
-	TrainImages:      []int{100, 200, 400, 1000, 2000},
+	TrainImages:      []int{100, 200, 400, 1000, 2000, 5000},
+	BatchSizes:       []int{16, 32, 64},
 	MaxEpochs:        20,
 }
 
 // PlaygroundIndices are the widget positions: option indices of the selects
 // and the epochs slider's value.
 type PlaygroundIndices struct {
-	Digit, Memory, Shrink, Entropy, Images int
-	Epochs                                 int // slider value = epochs
+	Digit, Memory, Shrink, Entropy, Images, Batch int
+	Epochs                                        int // slider value = epochs
 }
 
 // Settings maps widget positions to settings; an index out of range is an
@@ -56,7 +59,7 @@ func (c PlaygroundChoices) Settings(ix PlaygroundIndices) (PlaygroundSettings, e
 	}
 	if err := errors.Join(pick("digit", ix.Digit, 10), pick("memory size", ix.Memory, len(c.MemorySizes)),
 		pick("shrinkage threshold", ix.Shrink, len(c.ShrinkThresholds)), pick("entropy weight", ix.Entropy, len(c.EntropyWeights)),
-		pick("training images", ix.Images, len(c.TrainImages))); err != nil {
+		pick("training images", ix.Images, len(c.TrainImages)), pick("batch size", ix.Batch, len(c.BatchSizes))); err != nil {
 		return PlaygroundSettings{}, err
 	}
 	if ix.Epochs < 1 || ix.Epochs > c.MaxEpochs {
@@ -65,6 +68,7 @@ func (c PlaygroundChoices) Settings(ix PlaygroundIndices) (PlaygroundSettings, e
 	s := PlaygroundSettings{
 		Digit: ix.Digit, MemorySize: c.MemorySizes[ix.Memory], ShrinkThreshold: c.ShrinkThresholds[ix.Shrink],
 		EntropyWeight: c.EntropyWeights[ix.Entropy], Epochs: ix.Epochs, TrainImages: c.TrainImages[ix.Images],
+		BatchSize: c.BatchSizes[ix.Batch],
 	}
 	return s, s.Validate()
 }
@@ -74,7 +78,7 @@ func (c PlaygroundChoices) Settings(ix PlaygroundIndices) (PlaygroundSettings, e
 func (c PlaygroundChoices) Indices(s PlaygroundSettings) (PlaygroundIndices, error) {
 	ix := PlaygroundIndices{Digit: s.Digit, Epochs: s.Epochs,
 		Memory: slices.Index(c.MemorySizes, s.MemorySize), Shrink: slices.Index(c.ShrinkThresholds, s.ShrinkThreshold),
-		Entropy: slices.Index(c.EntropyWeights, s.EntropyWeight), Images: slices.Index(c.TrainImages, s.TrainImages)}
+		Entropy: slices.Index(c.EntropyWeights, s.EntropyWeight), Images: slices.Index(c.TrainImages, s.TrainImages), Batch: slices.Index(c.BatchSizes, s.BatchSize)}
 	var errs []error
 	if ix.Memory < 0 {
 		errs = append(errs, fmt.Errorf("memory size %d is not one of %v", s.MemorySize, c.MemorySizes))
@@ -87,6 +91,9 @@ func (c PlaygroundChoices) Indices(s PlaygroundSettings) (PlaygroundIndices, err
 	}
 	if ix.Images < 0 {
 		errs = append(errs, fmt.Errorf("training images %d is not one of %v", s.TrainImages, c.TrainImages))
+	}
+	if ix.Batch < 0 {
+		errs = append(errs, fmt.Errorf("batch size %d is not one of %v", s.BatchSize, c.BatchSizes))
 	}
 	if s.Digit < 0 || s.Digit > 9 {
 		errs = append(errs, fmt.Errorf("digit %d is not 0–9", s.Digit))
@@ -114,15 +121,15 @@ func labels[T int | float64](vals []T, thesis T) []string {
 
 // playgroundWidgets are the live widgets of a playground cell.
 type playgroundWidgets struct {
-	choices                               PlaygroundChoices
-	digit, memory, shrink, entropy, imags *widgets.SelectBuilder
-	epochs                                *widgets.SliderBuilder
-	train, stop                           *widgets.ButtonBuilder
+	choices                                      PlaygroundChoices
+	digit, memory, shrink, entropy, imags, batch *widgets.SelectBuilder
+	epochs                                       *widgets.SliderBuilder
+	train, stop                                  *widgets.ButtonBuilder
 }
 
 func (w *playgroundWidgets) settings() (PlaygroundSettings, error) {
 	return w.choices.Settings(PlaygroundIndices{Digit: w.digit.Value(), Memory: w.memory.Value(), Shrink: w.shrink.Value(),
-		Entropy: w.entropy.Value(), Images: w.imags.Value(), Epochs: w.epochs.Value()})
+		Entropy: w.entropy.Value(), Images: w.imags.Value(), Batch: w.batch.Value(), Epochs: w.epochs.Value()})
 }
 
 // playgroundView is the cell's output: controls, status line, AUROC curve and
@@ -137,7 +144,7 @@ func newPlaygroundView() *playgroundView {
 	u := gonbui.UniqueID()
 	v := &playgroundView{controls: "cmemae-pg-controls-" + u, status: "cmemae-pg-status-" + u,
 		curve: "cmemae-pg-curve-" + u, recon: "cmemae-pg-recon-" + u, slot: map[string]string{}, epochsValue: "cmemae-pg-epochs-" + u}
-	for _, k := range []string{"digit", "memory", "shrink", "entropy", "epochs", "images", "buttons"} {
+	for _, k := range []string{"digit", "memory", "shrink", "entropy", "epochs", "images", "batch", "buttons"} {
 		v.slot[k] = "cmemae-pg-" + k + "-" + u
 	}
 	return v
@@ -153,7 +160,7 @@ func (v *playgroundView) showControls(def PlaygroundSettings) {
 		row("normal digit", "digit", "")+row("memory items N", "memory", "")+
 		row("shrinkage threshold λ", "shrink", "")+row("entropy loss weight", "entropy", "")+
 		row("epochs", "epochs", fmt.Sprintf(`<b id="%s">%d</b> `, v.epochsValue, def.Epochs))+
-		row("training images", "images", "")+row("", "buttons", "")+`</table>`)
+		row("training images", "images", "")+row("batch size", "batch", "")+row("", "buttons", "")+`</table>`)
 	gonbui.Sync()
 }
 
@@ -198,6 +205,7 @@ func (v *playgroundView) buildWidgets(c PlaygroundChoices, ix PlaygroundIndices)
 	w.entropy = widgets.Select(labels(c.EntropyWeights, 0.0002)).SetDefault(ix.Entropy).AppendTo(v.slot["entropy"]).Done()
 	w.epochs = widgets.Slider(1, c.MaxEpochs, ix.Epochs).AppendTo(v.slot["epochs"]).Done()
 	w.imags = widgets.Select(labels(c.TrainImages, 0)).SetDefault(ix.Images).AppendTo(v.slot["images"]).Done()
+	w.batch = widgets.Select(labels(c.BatchSizes, 64)).SetDefault(ix.Batch).AppendTo(v.slot["batch"]).Done()
 	w.train = widgets.Button("Train").AppendTo(v.slot["buttons"]).Done()
 	w.stop = widgets.Button("Stop the playground").AppendTo(v.slot["buttons"]).Done()
 	go func() { // the slider has no read-out of its own
@@ -215,7 +223,7 @@ var widgetWait = 10 * time.Second
 
 // RunPlayground is the playground cell of notebooks/05_playground: widgets for
 // the normal digit, memory size, shrinkage threshold λ, entropy loss weight,
-// epochs and training images; a Train button starts a fresh run with them and
+// epochs, training images and batch size; a Train button starts a fresh run with them and
 // the AUROC curve (with the last few runs for comparison) and the
 // reconstructions of normal and anomalous test images are redrawn after every
 // epoch. Pressing Train during a run stops it and starts the new settings.
