@@ -15,8 +15,8 @@
 #                notebooks/executed/ (gitignored) with jupyter nbconvert; results in a
 #                fresh ${CMEMAE_CI_DIR}/results, so the notebooks train
 #   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
-#   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart;
-#                screenshots in notebooks/executed/
+#   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart and
+#                drive 05_playground's widgets; screenshots in notebooks/executed/
 #
 # Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
 # CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 600: quick-budget cells take a few
@@ -136,7 +136,7 @@ stage notebooks run_notebooks
 stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' .
 stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
-  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart' .
+  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground' .
 
 echo
 echo "=== summary (GOEXPERIMENT=${GOEXPERIMENT:-none}, total $(($(date +%s) - T0))s)"

@@ -143,7 +143,7 @@ type playgroundView struct {
 func newPlaygroundView() *playgroundView {
 	u := gonbui.UniqueID()
 	v := &playgroundView{controls: "cmemae-pg-controls-" + u, status: "cmemae-pg-status-" + u,
-		curve: "cmemae-pg-curve-" + u, recon: "cmemae-pg-recon-" + u, slot: map[string]string{}, epochsValue: "cmemae-pg-epochs-" + u}
+		curve: "cmemae-pg-curve-" + u, recon: "cmemae-pg-recon-" + u, slot: map[string]string{}, epochsValue: "cmemae-pg-epochs-value-" + u}
 	for _, k := range []string{"digit", "memory", "shrink", "entropy", "epochs", "images", "batch", "buttons"} {
 		v.slot[k] = "cmemae-pg-" + k + "-" + u
 	}
