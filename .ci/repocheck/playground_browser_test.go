@@ -19,8 +19,9 @@ import (
 // TestBrowserPlayground drives notebooks/05_playground.ipynb's widgets in a real
 // browser (classic Jupyter Notebook + GoNB + headless Chromium, as
 // TestBrowserRunsQuickstart): Run All, wait for the widgets and the default run,
-// pick digit 1 and 2 epochs, press Train, check the status line and figures follow
-// the new run, then press Stop and check the kernel is idle again. Screenshots go to
+// pick digit 1 and 2 epochs, press Train, check the status line shows every epoch
+// and the figures follow the new run; press Train during a 20-epoch run and check
+// the new settings replace it; then press Stop and check the kernel is idle again. Screenshots go to
 // $CMEMAE_ARTIFACTS_DIR (default notebooks/executed/).
 //
 // Enabled by CMEMAE_BROWSER_TEST=1; needs what .ci/install.sh installs.
@@ -138,17 +139,28 @@ func TestBrowserPlayground(t *testing.T) {
 	poll("the default run's last epoch", outText+`.includes("epoch 5/5")`, 5*time.Minute)
 	shot("default")
 
-	// Digit 1, 2 epochs, then Train.
-	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`(() => {
-		const cell = (label) => [...document.querySelectorAll(".output_area td")].find(td => td.textContent === label).nextElementSibling;
-		const sel = cell("normal digit").querySelector("select");
-		sel.value = "1"; sel.dispatchEvent(new Event("change"));
-		const slider = cell("epochs").querySelector("input[type=range]");
-		slider.value = "2"; slider.dispatchEvent(new Event("change"));
-		return true; })()`)); err != nil {
-		t.Fatalf("setting the widgets: %v", err)
+	// set picks a digit and an epoch count in the widgets.
+	set := func(digit, epochs int) {
+		t.Helper()
+		if _, err := chromedp.Run(page, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			const cell = (label) => [...document.querySelectorAll(".output_area td")].find(td => td.textContent === label).nextElementSibling;
+			const sel = cell("normal digit").querySelector("select");
+			sel.value = "%d"; sel.dispatchEvent(new Event("change"));
+			const slider = cell("epochs").querySelector("input[type=range]");
+			slider.value = "%d"; slider.dispatchEvent(new Event("change"));
+			return true; })()`, digit, epochs))); err != nil {
+			t.Fatalf("setting the widgets: %v", err)
+		}
+		time.Sleep(2 * time.Second) // the values travel to the cell's program
 	}
-	time.Sleep(2 * time.Second) // the values travel to the cell's program
+	train := func() {
+		t.Helper()
+		if _, err := chromedp.Run(page, chromedp.Evaluate[bool](
+			`[...document.querySelectorAll(".output_area button")].find(b => b.textContent === "Train").click(), true`)); err != nil {
+			t.Fatalf("clicking Train: %v", err)
+		}
+	}
+	set(1, 2)
 	// Record every epoch the status line shows, to check the figures update live.
 	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`(() => {
 		const cs = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code");
@@ -161,10 +173,7 @@ func TestBrowserPlayground(t *testing.T) {
 		return true; })()`)); err != nil {
 		t.Fatalf("observing the output: %v", err)
 	}
-	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](
-		`[...document.querySelectorAll(".output_area button")].find(b => b.textContent === "Train").click(), true`)); err != nil {
-		t.Fatalf("clicking Train: %v", err)
-	}
+	train()
 	poll("the new run (digit 1, epoch 2/2)", `(() => { const s = `+outText+`;
 		return s.includes("digit 1 ·") && s.includes("epoch 2/2"); })()`, 3*time.Minute)
 	imgs, err := chromedp.Run(page, chromedp.Evaluate[int](`[...document.querySelectorAll(".output_area img")].filter(e => e.complete && e.naturalWidth > 50).length`))
@@ -179,6 +188,16 @@ func TestBrowserPlayground(t *testing.T) {
 	if err != nil || strings.Join(seen, ",") != "0,1,2" {
 		t.Errorf("epochs shown live by the status line: %q, %v; want 0, 1, 2", seen, err)
 	}
+
+	// Train during a run stops it and trains the new settings.
+	set(7, 20)
+	train()
+	poll("a long run (digit 7, epoch 1/20)", `(() => { const s = `+outText+`;
+		return s.includes("digit 7 ·") && s.includes("epoch 1/20"); })()`, 3*time.Minute)
+	set(2, 1)
+	train()
+	poll("the run that replaced it (digit 2, epoch 1/1)", `(() => { const s = `+outText+`;
+		return s.includes("digit 2 ·") && s.includes("epoch 1/1"); })()`, 3*time.Minute)
 
 	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](
 		`[...document.querySelectorAll(".output_area button")].find(b => b.textContent.startsWith("Stop")).click(), true`)); err != nil {

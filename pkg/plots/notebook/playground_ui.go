@@ -217,8 +217,9 @@ func (v *playgroundView) buildWidgets(c PlaygroundChoices, ix PlaygroundIndices)
 	return w
 }
 
-// widgetWait is how long RunPlayground waits for the front-end to answer the
-// widgets before treating the execution as headless.
+// widgetWait is the least time RunPlayground waits for the front-end to answer
+// the widgets (it also waits while the default run trains) before treating the
+// execution as headless.
 var widgetWait = 10 * time.Second
 
 // RunPlayground is the playground cell of notebooks/05_playground: widgets for
@@ -284,16 +285,29 @@ func RunPlayground(def PlaygroundSettings, choices PlaygroundChoices) error {
 	}
 	start(def)
 
+	// Wait for the widgets while the default run trains: at least widgetWait,
+	// and as long as that run lasts (a slow front-end may need longer to answer).
 	var w *playgroundWidgets
-	select {
-	case w = <-ready:
-	case <-time.After(widgetWait):
+	var runErr error
+	timeout := time.After(widgetWait)
+	timedOut := false
+	for w == nil && (running || !timedOut) {
+		select {
+		case w = <-ready:
+		case runErr = <-done:
+			running = false
+		case <-timeout:
+			timedOut = true
+		}
 	}
 	if w == nil {
-		// Headless: finish the default run and return.
+		// Headless: the default run has finished.
 		v.setControls(`<i>No interactive front-end answered the widgets: trained the default settings ` +
 			html.EscapeString(def.Label()) + `. Open the notebook in Jupyter and run this cell to change them.</i>`)
-		return <-done
+		return runErr
+	}
+	if runErr != nil {
+		v.setStatus(runErr.Error())
 	}
 
 	idle := 300 * time.Second
