@@ -224,10 +224,10 @@ var widgetWait = 10 * time.Second
 
 // RunPlayground is the playground cell of notebooks/05_playground: widgets for
 // the normal digit, memory size, shrinkage threshold λ, entropy loss weight,
-// epochs, training images and batch size; a Train button starts a fresh run with them and
-// the AUROC curve (with the last few runs for comparison) and the
-// reconstructions of normal and anomalous test images are redrawn after every
-// epoch. Pressing Train during a run stops it and starts the new settings.
+// epochs, training images and batch size; a Train button starts a fresh run
+// with them, and the AUROC curve (with the last few runs for comparison) and
+// the reconstructions of normal and anomalous test images are redrawn after
+// every epoch. Pressing Train during a run stops it and starts the new settings.
 //
 // The default settings are trained at once, so the figures appear without a
 // click. Without a front-end (headless nbconvert, where no browser answers the
