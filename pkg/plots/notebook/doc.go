@@ -2,7 +2,9 @@
 // plotting: the budget switch, where results live, running an experiment grid or
 // loading it when it was already computed, and the model analyses of the memory
 // notebook (addressing vectors, reconstructions, decoded memory items, memory
-// change between checkpoints).
+// change between checkpoints), and the interactive playground of notebook 05
+// (RunPlayground: GoNB widgets choose the settings of a small MemAE, whose AUROC
+// curve and reconstructions are redrawn after every training epoch).
 //
 // # Budgets
 //

@@ -1,0 +1,212 @@
+package repocheck
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserPlayground drives notebooks/05_playground.ipynb's widgets in a real
+// browser (classic Jupyter Notebook + GoNB + headless Chromium, as
+// TestBrowserRunsQuickstart): Run All, wait for the widgets and the default run,
+// pick digit 1 and 2 epochs, press Train, check the status line shows every epoch
+// and the figures follow the new run; press Train during a 20-epoch run and check
+// the new settings replace it; then press Stop and check the kernel is idle again. Screenshots go to
+// $CMEMAE_ARTIFACTS_DIR (default notebooks/executed/).
+//
+// Enabled by CMEMAE_BROWSER_TEST=1; needs what .ci/install.sh installs.
+func TestBrowserPlayground(t *testing.T) {
+	if os.Getenv("CMEMAE_BROWSER_TEST") != "1" {
+		t.Skip("CMEMAE_BROWSER_TEST is not 1: needs Jupyter Notebook, Chromium and GoNB (.ci/install.sh)")
+	}
+	root, err := RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nbRel = "notebooks/05_playground.ipynb"
+	artifacts := os.Getenv("CMEMAE_ARTIFACTS_DIR")
+	if artifacts == "" {
+		artifacts = filepath.Join(root, "notebooks", "executed")
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	work := t.TempDir()
+	project := filepath.Join(work, "cmemae")
+	if err := copyProject(root, project); err != nil {
+		t.Fatal(err)
+	}
+	jupyter := lookPath(t, "jupyter", "/usr/bin/jupyter")
+	chromium := lookPath(t, "chromium", "/usr/bin/chromium")
+
+	port := freePort(t)
+	tokenBytes := make([]byte, 16)
+	if _, err := rand.Read(tokenBytes); err != nil {
+		t.Fatal(err)
+	}
+	token := hex.EncodeToString(tokenBytes)
+	serverLog, err := os.Create(filepath.Join(artifacts, "browser-playground-jupyter.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer serverLog.Close()
+	server := exec.Command(jupyter, "notebook", "--no-browser", "--ip=127.0.0.1",
+		fmt.Sprintf("--port=%d", port), "--port-retries=0",
+		"--NotebookApp.token="+token, "--NotebookApp.password=", "--notebook-dir="+project)
+	if os.Geteuid() == 0 {
+		server.Args = append(server.Args, "--allow-root")
+	}
+	server.Env = append(os.Environ(),
+		"JUPYTER_CONFIG_DIR="+filepath.Join(work, "jupyter-config"),
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(work, "jupyter-runtime"),
+		"CMEMAE_WIDGET_IDLE=240") // a failed Stop still ends the cell
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		server.Env = append(server.Env, "GOMLX_BACKEND=go")
+	}
+	server.Stdout, server.Stderr = serverLog, serverLog
+	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := server.Start(); err != nil {
+		t.Fatalf("starting the notebook server: %v", err)
+	}
+	defer func() {
+		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = server.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, ctx, base+"/api/status?token="+token, 90*time.Second)
+
+	opts := append(HeadlessOptions(chromium, filepath.Join(work, "chromium-profile")), chromedp.WindowSize(1280, 1600))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browser, closeBrowser := chromedp.NewContext(allocCtx)
+	defer closeBrowser()
+	page, cancelPage := context.WithTimeout(browser, time.Until(deadline(ctx)))
+	defer cancelPage()
+	// shot saves a screenshot of the playground cell's output (of the page before it has one).
+	shot := func(name string) {
+		id, _ := chromedp.Run(page, chromedp.Evaluate[string](`(() => {
+			const cs = window.Jupyter ? Jupyter.notebook.get_cells().filter(c => c.cell_type === "code") : [];
+			if (cs.length === 0) return "";
+			const out = cs[cs.length - 1].output_area.element[0];
+			if (out.getBoundingClientRect().height < 10) return "";
+			out.id = "playground-output"; out.scrollIntoView();
+			return out.id; })()`))
+		saveScreenshot(t, page, filepath.Join(artifacts, "screenshot-playground-"+name+".png"), id)
+	}
+	if err := chromedp.Do(page, chromedp.Navigate(fmt.Sprintf("%s/notebooks/%s?token=%s", base, nbRel, token))); err != nil {
+		t.Fatalf("opening %s: %v", nbRel, err)
+	}
+	poll := func(what, js string, limit time.Duration) {
+		t.Helper()
+		start := time.Now()
+		if _, err := chromedp.Run(page, chromedp.Poll[bool](js, chromedp.WithPollingInterval(time.Second),
+			chromedp.WithPollingTimeout(limit))); err != nil {
+			shot("timeout")
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		t.Logf("%5.0fs: %s", time.Since(start).Seconds(), what)
+	}
+	poll("an idle GoNB kernel", `(() => { const nb = window.Jupyter && Jupyter.notebook;
+		return !!(nb && nb.kernel && nb.kernel.is_connected() && nb.kernel.name === "gonb" &&
+			document.querySelector("#kernel_indicator_icon.kernel_idle_icon")); })()`, 3*time.Minute)
+	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`Jupyter.notebook.execute_all_cells(), true`)); err != nil {
+		t.Fatalf("Run All: %v", err)
+	}
+	// The output text of the playground cell (the last code cell).
+	const outText = `(() => { const cs = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code");
+		return cs[cs.length - 1].output_area.element[0].innerText; })()`
+	poll("the widgets", `document.querySelectorAll(".output_area select").length >= 6 &&
+		[...document.querySelectorAll(".output_area button")].some(b => b.textContent === "Train")`, 5*time.Minute)
+	poll("the default run's last epoch", outText+`.includes("epoch 5/5")`, 5*time.Minute)
+	shot("default")
+
+	// set picks a digit and an epoch count in the widgets.
+	set := func(digit, epochs int) {
+		t.Helper()
+		if _, err := chromedp.Run(page, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			const cell = (label) => [...document.querySelectorAll(".output_area td")].find(td => td.textContent === label).nextElementSibling;
+			const sel = cell("normal digit").querySelector("select");
+			sel.value = "%d"; sel.dispatchEvent(new Event("change"));
+			const slider = cell("epochs").querySelector("input[type=range]");
+			slider.value = "%d"; slider.dispatchEvent(new Event("change"));
+			return true; })()`, digit, epochs))); err != nil {
+			t.Fatalf("setting the widgets: %v", err)
+		}
+		time.Sleep(2 * time.Second) // the values travel to the cell's program
+	}
+	train := func() {
+		t.Helper()
+		if _, err := chromedp.Run(page, chromedp.Evaluate[bool](
+			`[...document.querySelectorAll(".output_area button")].find(b => b.textContent === "Train").click(), true`)); err != nil {
+			t.Fatalf("clicking Train: %v", err)
+		}
+	}
+	set(1, 2)
+	// Record every epoch the status line shows, to check the figures update live.
+	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`(() => {
+		const cs = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code");
+		const out = cs[cs.length - 1].output_area.element[0];
+		window.pgSeen = [];
+		new MutationObserver(() => {
+			const m = out.innerText.match(/digit 1 ·[^\n]*epoch (\d+)\/2/);
+			if (m && !window.pgSeen.includes(m[1])) window.pgSeen.push(m[1]);
+		}).observe(out, {childList: true, subtree: true, characterData: true});
+		return true; })()`)); err != nil {
+		t.Fatalf("observing the output: %v", err)
+	}
+	train()
+	poll("the new run (digit 1, epoch 2/2)", `(() => { const s = `+outText+`;
+		return s.includes("digit 1 ·") && s.includes("epoch 2/2"); })()`, 3*time.Minute)
+	imgs, err := chromedp.Run(page, chromedp.Evaluate[int](`[...document.querySelectorAll(".output_area img")].filter(e => e.complete && e.naturalWidth > 50).length`))
+	if err != nil || imgs < 2 {
+		t.Errorf("rendered figures after the new run: %d, %v; want the curve and the reconstructions", imgs, err)
+	}
+	shot("digit1")
+	if n, err := chromedp.Run(page, chromedp.Evaluate[int](`document.querySelectorAll(".output_area input[type=range]").length`)); err != nil || n != 1 {
+		t.Errorf("epochs sliders after moving it: %d, %v; want 1", n, err)
+	}
+	seen, err := chromedp.Run(page, chromedp.Evaluate[[]string](`window.pgSeen`))
+	if err != nil || strings.Join(seen, ",") != "0,1,2" {
+		t.Errorf("epochs shown live by the status line: %q, %v; want 0, 1, 2", seen, err)
+	}
+
+	// Train during a run stops it and trains the new settings.
+	set(7, 20)
+	train()
+	poll("a long run (digit 7, epoch 1/20)", `(() => { const s = `+outText+`;
+		return s.includes("digit 7 ·") && s.includes("epoch 1/20"); })()`, 3*time.Minute)
+	set(2, 1)
+	train()
+	poll("the run that replaced it (digit 2, epoch 1/1)", `(() => { const s = `+outText+`;
+		return s.includes("digit 2 ·") && s.includes("epoch 1/1"); })()`, 3*time.Minute)
+
+	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](
+		`[...document.querySelectorAll(".output_area button")].find(b => b.textContent.startsWith("Stop")).click(), true`)); err != nil {
+		t.Fatalf("clicking Stop: %v", err)
+	}
+	poll("the stopped playground and an idle kernel", `(() => { const s = `+outText+`;
+		return s.includes("Playground stopped") && !!document.querySelector("#kernel_indicator_icon.kernel_idle_icon"); })()`, time.Minute)
+	shot("stopped")
+	if text, err := chromedp.Run(page, chromedp.Evaluate[string](outText)); err == nil && strings.Contains(text, "Error") {
+		t.Errorf("playground output mentions an error: %s", text)
+	}
+}
