@@ -59,8 +59,8 @@ func TestNewAutomaticOffline(t *testing.T) {
 func isGo(name string) bool { return strings.HasPrefix(strings.ToLower(name), "go") }
 
 // opsExecutionType reads the Go backend's scheduling mode (an exported field
-// of an internal type) by reflection; 2 is OpsExecutionSequential in
-// compute v0.1.2.
+// of an internal type) by reflection: in compute v0.1.14, 0 is
+// OpsExecutionDynamic, 1 OpsExecutionParallel, 2 OpsExecutionSequential.
 func opsExecutionType(t *testing.T, b any) int64 {
 	t.Helper()
 	v := reflect.ValueOf(b)
@@ -74,28 +74,28 @@ func opsExecutionType(t *testing.T, b any) int64 {
 	return f.Int()
 }
 
-// TestGoBackendIsSequential checks that the plain "go" name, from any
-// source, gets the sequential scheduling that avoids compute v0.1.2's
-// worker-pool deadlock, while an explicit "go:…" configuration is kept.
-func TestGoBackendIsSequential(t *testing.T) {
-	const sequential = 2
+// TestGoBackendIsParallel checks that the plain "go" name, from any source,
+// gets parallel op scheduling (GoConfig), while an explicit "go:…"
+// configuration is kept.
+func TestGoBackendIsParallel(t *testing.T) {
+	const parallel, sequential = 1, 2
 	for _, tc := range []struct {
 		name, env string
-		want      bool
+		want      int64
 	}{
-		{"go", "", true},
-		{"", "go", true},
-		{"go:ops_parallel", "", false},
+		{"go", "", parallel},
+		{"", "go", parallel},
+		{"go:ops_sequential", "", sequential},
 	} {
 		t.Setenv(EnvVar, tc.env)
 		b, _, err := New(tc.name)
 		if err != nil {
 			t.Fatalf("New(%q) with %s=%q: %v", tc.name, EnvVar, tc.env, err)
 		}
-		got := opsExecutionType(t, b) == sequential
+		got := opsExecutionType(t, b)
 		b.Finalize()
 		if got != tc.want {
-			t.Errorf("New(%q) with %s=%q: sequential = %v, want %v", tc.name, EnvVar, tc.env, got, tc.want)
+			t.Errorf("New(%q) with %s=%q: scheduling %d, want %d (1 parallel, 2 sequential)", tc.name, EnvVar, tc.env, got, tc.want)
 		}
 	}
 }

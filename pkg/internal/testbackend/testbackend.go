@@ -1,7 +1,6 @@
 // Package testbackend gives the project's tests one process-wide GoMLX
 // backend. By default it is the pure-Go backend, configured as package backend
-// configures it for users (sequential op scheduling: compute v0.1.2's default
-// parallel scheduling can deadlock in its worker pool).
+// configures it for users (backend.GoConfig: parallel op scheduling).
 //
 // CMEMAE_TEST_BACKEND names another backend configuration for the same tests,
 // e.g. "xla:cuda,tf32=false" (the GPU check, .ci/gpu-check.sh, runs the model
