@@ -57,7 +57,9 @@ type EpochResult struct {
 
 // Options are everything a single run needs.
 type Options struct {
-	// Experiment is the resolved configuration.
+	// Experiment is the resolved configuration (config.Parse): every value
+	// set, its defaults included; Run checks it with the configuration's rules
+	// (config.Experiment.ValidateRun), with Targets as its target group.
 	Experiment config.Experiment
 	// Targets are the normal classes of this run (one, or several for a
 	// conditional run).
