@@ -28,6 +28,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/cmemae/cmemae/pkg/backend"
+	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -59,6 +60,7 @@ Flags:
 
 type benchOptions struct {
 	batch, evalBatch, threads int
+	learningRate              float64 // the thesis's default (model.learning_rate)
 	seconds, evalSeconds      float64
 	torch, backendName        string
 	python, device            string
@@ -83,8 +85,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fset := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	help := fset.Bool("h", false, "this help")
-	fset.IntVar(&o.batch, "batch", 64, "training batch size")
-	fset.IntVar(&o.evalBatch, "eval-batch", 500, "evaluation batch size")
+	// The thesis's defaults of the configuration (batch sizes, learning rate).
+	defaults, err := (&config.Parser{}).Parse()
+	if err != nil {
+		return err
+	}
+	def := defaults[0]
+	o.learningRate = def.Model.LearningRate
+	fset.IntVar(&o.batch, "batch", def.Datamodule.BatchSize, "training batch size")
+	fset.IntVar(&o.evalBatch, "eval-batch", def.Datamodule.TestBatchSize, "evaluation batch size")
 	fset.Float64Var(&o.seconds, "seconds", 5, "seconds of timed training per model (evaluation: 0.6×)")
 	fset.IntVar(&o.threads, "threads", runtime.NumCPU(), "PyTorch threads")
 	fset.StringVar(&o.torch, "torch", "", `PyTorch reference script ("" = find ../shared/bench/torch_reference.py or use the built-in copy; "off" = skip)`)
@@ -198,7 +207,7 @@ func benchGo(ctx context.Context, b compute.Backend, name string, o benchOptions
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	// Exactly the training step of package train.
-	trainExec, err := model.NewExec(b, store, train.StepGraph(m, 1e-4, models.CondNone))
+	trainExec, err := model.NewExec(b, store, train.StepGraph(m, o.learningRate, models.CondNone))
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: building the training graph: %w", name, err)
 	}

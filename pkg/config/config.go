@@ -15,39 +15,14 @@ import (
 //go:embed defaults
 var defaultsFS embed.FS
 
-// Conditional modes of an experiment.
-const (
-	CondNone    = "none"    // one model per target class (plain AE / MemAE)
-	CondKnown   = "known"   // C-MemAE: the condition picks the memory
-	CondUnknown = "unknown" // C-MemAE: the memory self-selects
-)
-
-// Conditionals lists the valid values of the conditional key.
-var Conditionals = []string{CondNone, CondKnown, CondUnknown}
-
-// Few-shot memory initialisations ("model transformers", thesis spec §6),
-// applied in the order listed in model.model_transformers.
-const (
-	TransformTransfer             = "transfer"               // start from from_checkpoint, keep everything
-	TransformDeleteMemory         = "delete_memory"          // re-initialise the memory
-	TransformCopySamples          = "copy_samples"           // the k encoded samples become the memory (N = k)
-	TransformCopyBestFitting      = "copy_best_fitting"      // best-fitting items of a conditional memory (N = k)
-	TransformConditionalToDeleted = "conditional_to_deleted" // conditional memories → one fresh memory
-	TransformFreeze               = "freeze"                 // no weight changes: evaluate as is
-)
-
-// Transformers lists the valid model transformers.
-var Transformers = []string{TransformTransfer, TransformDeleteMemory, TransformCopySamples,
-	TransformCopyBestFitting, TransformConditionalToDeleted, TransformFreeze}
-
 // Experiment is one fully resolved run configuration (all target groups of one
 // parameter combination and seed). Its YAML form is the run's config.yaml.
 type Experiment struct {
-	Model       ModelConfig   `yaml:"model"`
-	Datamodule  DataConfig    `yaml:"datamodule"`
-	Trainer     TrainerConfig `yaml:"trainer"`
-	Conditional string        `yaml:"conditional"` // "none" | "known" | "unknown"
-	Seed        int64         `yaml:"seed"`
+	Model       ModelConfig        `yaml:"model"`
+	Datamodule  DataConfig         `yaml:"datamodule"`
+	Trainer     TrainerConfig      `yaml:"trainer"`
+	Conditional models.Conditional `yaml:"conditional"` // "none" | "known" | "unknown"
+	Seed        int64              `yaml:"seed"`
 	// FromCheckpoint is a checkpoint directory or a run directory (its last
 	// checkpoint) to start from; "" starts from a fresh initialisation.
 	FromCheckpoint              string `yaml:"from_checkpoint"`
@@ -63,16 +38,16 @@ type Experiment struct {
 
 // ModelConfig is the "model" group.
 type ModelConfig struct {
-	Name              string   `yaml:"name"` // "memae" | "ae" | "cond-ae" | "multi-ae"
-	Arch              string   `yaml:"arch"` // "mnist" | "mnist-flat" | "mnist-flat2" | "cifar" | "cifar-flat"
-	MemorySize        int      `yaml:"memory_size"`
-	ShrinkThreshold   float64  `yaml:"shrink_threshold"`
-	CosineSimilarity  bool     `yaml:"cosine_similarity"`
-	EntropyLoss       string   `yaml:"entropy_loss"` // "thesis" | "paper"
-	EntropyLossWeight float64  `yaml:"entropy_loss_weight"`
-	LearningRate      float64  `yaml:"learning_rate"`
-	ModelTransformers []string `yaml:"model_transformers"`
-	SelectionMetric   string   `yaml:"selection_metric"` // "sum" | "max" | "recon"
+	Name              string        `yaml:"name"` // "memae" | "ae" | "cond-ae" | "multi-ae"
+	Arch              string        `yaml:"arch"` // "mnist" | "mnist-flat" | "mnist-flat2" | "cifar" | "cifar-flat"
+	MemorySize        int           `yaml:"memory_size"`
+	ShrinkThreshold   float64       `yaml:"shrink_threshold"`
+	CosineSimilarity  bool          `yaml:"cosine_similarity"`
+	EntropyLoss       string        `yaml:"entropy_loss"` // "thesis" | "paper"
+	EntropyLossWeight float64       `yaml:"entropy_loss_weight"`
+	LearningRate      float64       `yaml:"learning_rate"`
+	ModelTransformers []Transformer `yaml:"model_transformers"`
+	SelectionMetric   string        `yaml:"selection_metric"` // "sum" | "max" | "recon"
 }
 
 // DataConfig is the "datamodule" group.
@@ -175,7 +150,7 @@ func (e Experiment) TargetGroups() [][]int { return e.Datamodule.Targets }
 // NumConditions is the number of conditions of a run on targets: the number
 // of target classes of a conditional experiment, 1 otherwise.
 func (e Experiment) NumConditions(targets []int) int {
-	if e.Conditional == CondNone || e.Conditional == "" {
+	if !e.Conditional.IsConditional() {
 		return 1
 	}
 	return len(targets)
@@ -208,9 +183,9 @@ func (e Experiment) RunDir(targets []int) string {
 	return results.RunDir(e.ResultsDir, e.Name, e.ParamsSlug(), e.Seed, targets)
 }
 
-// HasTransformer reports whether name is listed in model.model_transformers.
-func (e Experiment) HasTransformer(name string) bool {
-	return slices.Contains(e.Model.ModelTransformers, name)
+// HasTransformer reports whether t is listed in model.model_transformers.
+func (e Experiment) HasTransformer(t Transformer) bool {
+	return slices.Contains(e.Model.ModelTransformers, t)
 }
 
 // YAML is the resolved configuration as written to a run's config.yaml.
@@ -231,7 +206,7 @@ func (e Experiment) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s/%s seed=%d model=%s arch=%s datamodule=%s", e.Name, e.ParamsSlug(), e.Seed,
 		e.Model.Name, e.Model.Arch, e.Datamodule.Name)
-	if e.Conditional != CondNone {
+	if e.Conditional != models.CondNone {
 		fmt.Fprintf(&b, " conditional=%s", e.Conditional)
 	}
 	return b.String()

@@ -28,7 +28,7 @@ func TestDefaultsMNIST(t *testing.T) {
 	want := Experiment{
 		Model: ModelConfig{Name: "memae", Arch: "mnist-flat", MemorySize: 10, ShrinkThreshold: 0.0025,
 			CosineSimilarity: true, EntropyLoss: "thesis", EntropyLossWeight: 0.0002, LearningRate: 1e-4,
-			ModelTransformers: []string{}, SelectionMetric: "sum"},
+			ModelTransformers: []Transformer{}, SelectionMetric: "sum"},
 		Datamodule: DataConfig{Name: "mnist", Targets: Targets{{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}},
 			BatchSize: 64, Shuffle: false, TestBatchSize: 500, AnomalyFraction: 0.3}, // the thesis does not shuffle
 		Trainer:                     TrainerConfig{MaxEpochs: 100},
@@ -173,7 +173,7 @@ func TestSweeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(exps) != 2 || !reflect.DeepEqual(exps[1].Model.ModelTransformers, []string{"copy_samples", "freeze"}) {
+	if len(exps) != 2 || !reflect.DeepEqual(exps[1].Model.ModelTransformers, []Transformer{"copy_samples", "freeze"}) {
 		t.Fatalf("transformer sweep: %+v", exps)
 	}
 	if s := exps[1].ParamsSlug(); s != "model.model_transformers=copy_samples,freeze,datamodule.num_train_samples=5,from_checkpoint=x" {

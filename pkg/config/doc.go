@@ -4,11 +4,16 @@
 //
 // A configuration is composed, in order, from
 //
-//  1. the top-level defaults (defaults/config.yaml: seed 1, 100 epochs, …),
+//  1. the top-level defaults (defaults/config.yaml: seed 1, 100 epochs,
+//     checkpoints every 5, learning rate 1e-4, batch sizes 64 and 500, …),
 //  2. the selected config groups: model=memae|ae|cond-ae|multi-ae and
 //     datamodule=mnist|fashion-mnist|cifar (defaults/<group>/<name>.yaml; the
-//     datamodule also picks the default architecture and memory size:
-//     mnist-flat with 10 items, cifar-flat with 125),
+//     datamodule also picks the default architecture, mnist-flat or
+//     cifar-flat), then the defaults defined once in the packages below:
+//     the architecture's memory size and, for memae, the memory's
+//     hyper-parameters from models.DefaultConfig (10 items on MNIST, 125 on
+//     CIFAR-10, λ 0.0025, cosine, entropy loss "thesis" weighted 0.0002,
+//     self-selection "sum"), the anomaly fraction data.DefaultAnomalyFraction,
 //  3. an experiment file, if experiment=<name> is given (one of the thesis's
 //     experiments, see Parser.Experiments, or a path to a YAML file),
 //  4. key=value overrides with the thesis's key names, e.g.
@@ -35,5 +40,6 @@
 // Unknown keys, group names and enumerated values are errors that name the key
 // and suggest the nearest valid spelling; invalid values (negative epochs,
 // λ < 0, an architecture that does not fit the dataset, …) are rejected by
-// Validate, which Parse calls, so that mistakes fail before any training.
+// Validate, which Parse calls, so that mistakes fail before any training;
+// train.Run checks its experiment with the same rules (ValidateRun).
 package config

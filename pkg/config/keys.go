@@ -31,7 +31,7 @@ var keyDocs = map[string]string{
 	"model.entropy_loss":              "entropy loss variant: thesis | paper",
 	"model.entropy_loss_weight":       "weight of the entropy loss",
 	"model.learning_rate":             "Adam learning rate",
-	"model.model_transformers":        "few-shot memory initialisations, applied in order: " + strings.Join(Transformers, ", "),
+	"model.model_transformers":        "few-shot memory initialisations, applied in order: " + strings.Join(names(Transformers), ", "),
 	"model.selection_metric":          "self-selection metric for conditional=unknown: sum | max | recon",
 	"datamodule.name":                 "dataset: mnist | fashion-mnist | cifar (set by datamodule=…)",
 	"datamodule.targets":              "normal classes: [0,1,2] one run each, [[0,1],[4,5]] one (conditional) run per pair",

@@ -15,6 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/results"
 )
 
@@ -325,6 +327,7 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 			return Experiment{}, err
 		}
 	}
+	e.libraryDefaults()
 	if expFile != nil {
 		if err := decodeInto(&e, expFile); err != nil {
 			return Experiment{}, err
@@ -378,11 +381,29 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 	return e, nil
 }
 
+// libraryDefaults sets the defaults that the packages below define once
+// (after the groups, before the experiment file and the overrides): the
+// memory size of the group's architecture and, for memae, the memory's
+// hyper-parameters from models.DefaultConfig; the anomaly fraction from
+// package data.
+func (e *Experiment) libraryDefaults() {
+	d := models.DefaultConfig(e.Model.Arch, e.Model.Name)
+	e.Model.MemorySize = d.MemorySize
+	if e.Model.Name == models.KindMemAE {
+		e.Model.ShrinkThreshold = d.ShrinkThreshold
+		e.Model.CosineSimilarity = d.CosineSimilarity
+		e.Model.EntropyLoss = d.EntropyLoss
+		e.Model.EntropyLossWeight = d.EntropyLossWeight
+		e.Model.SelectionMetric = d.SelectionMetric
+	}
+	e.Datamodule.AnomalyFraction = data.DefaultAnomalyFraction
+}
+
 // normalizeTargets turns the flat list of a conditional experiment ([0,1,2]
 // decodes as [[0],[1],[2]]) into one group.
 func (e *Experiment) normalizeTargets() {
 	t := e.Datamodule.Targets
-	if e.Conditional == CondNone || len(t) < 2 {
+	if e.Conditional == models.CondNone || len(t) < 2 {
 		return
 	}
 	var merged []int

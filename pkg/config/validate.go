@@ -17,8 +17,24 @@ const numClasses = 10
 
 // Validate reports every invalid value of e, each naming its key; unknown
 // names suggest the nearest valid one. Parse calls it, so invalid
-// configurations fail before any training.
-func (e *Experiment) Validate() error {
+// configurations fail before any training. It is the one place of the
+// configuration's rules: train.Run checks its experiment with ValidateRun.
+func (e *Experiment) Validate() error { return e.validate(false) }
+
+// ValidateRun checks e for one run on targets (one target group) whose run
+// directory the caller chooses (train.Run): Validate's rules with
+// datamodule.targets = [targets], except name and results_dir, which only
+// place the run directory.
+func (e Experiment) ValidateRun(targets []int) error {
+	e.Datamodule.Targets = nil
+	if len(targets) > 0 {
+		e.Datamodule.Targets = Targets{slices.Clone(targets)}
+	}
+	return e.validate(true)
+}
+
+// validate checks e; run leaves out name and results_dir (see ValidateRun).
+func (e *Experiment) validate(run bool) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
@@ -35,8 +51,23 @@ func (e *Experiment) Validate() error {
 		errs = append(errs, err)
 	}
 
-	enum("model.name", m.Name, models.Kinds)
-	archOK := enum("model.arch", m.Arch, models.ArchNames())
+	// The model's rules are package models' (models.Config.Problems),
+	// reported here with their keys.
+	for _, p := range e.ModelConfig(1).Problems() {
+		switch {
+		case p.Valid != nil:
+			errs = append(errs, unknownError("value for "+p.Key+":", p.Value, p.Valid, true))
+		case p.Key == "":
+			errs = append(errs, fmt.Errorf("config: model: %w", p))
+		default:
+			bad(p.Key, "%s", p.Problem)
+		}
+	}
+	if m.Name == models.KindMemAE && m.EntropyLoss == "" {
+		// models reads "" as the default; a configuration names it.
+		enum("model.entropy_loss", m.EntropyLoss, names(memory.EntropyVariants))
+	}
+	archOK := slices.Contains(models.ArchNames(), m.Arch)
 	dataOK := enum("datamodule.name", d.Name, data.Names())
 	if archOK && dataOK {
 		wantPrefix := "mnist"
@@ -53,38 +84,15 @@ func (e *Experiment) Validate() error {
 			bad("model.arch", "architecture %q does not fit dataset %s (use one of %s)", m.Arch, d.Name, strings.Join(fits, ", "))
 		}
 	}
-	condOK := enum("conditional", e.Conditional, Conditionals)
-	if m.Name == models.KindMemAE {
-		if m.MemorySize < 1 {
-			bad("model.memory_size", "must be >= 1, got %d", m.MemorySize)
-		}
-		if !(m.ShrinkThreshold >= 0 && m.ShrinkThreshold < 1) {
-			bad("model.shrink_threshold", "must be in [0, 1), got %g", m.ShrinkThreshold)
-		}
-		if !(m.EntropyLossWeight >= 0) || math.IsInf(m.EntropyLossWeight, 0) {
-			bad("model.entropy_loss_weight", "must be >= 0, got %g", m.EntropyLossWeight)
-		}
-		variants := make([]string, len(memory.EntropyVariants))
-		for i, v := range memory.EntropyVariants {
-			variants[i] = string(v)
-		}
-		enum("model.entropy_loss", m.EntropyLoss, variants)
-	}
-	if m.SelectionMetric != "" {
-		metrics := make([]string, len(memory.Metrics))
-		for i, v := range memory.Metrics {
-			metrics[i] = string(v)
-		}
-		enum("model.selection_metric", m.SelectionMetric, metrics)
-	}
+	condOK := enum("conditional", string(e.Conditional), names(models.Conditionals))
 	if !(m.LearningRate > 0) || math.IsInf(m.LearningRate, 0) {
 		bad("model.learning_rate", "must be > 0, got %g", m.LearningRate)
 	}
 	if condOK {
 		switch {
-		case e.Conditional == CondNone && (m.Name == models.KindCondAE || m.Name == models.KindMultiAE):
+		case e.Conditional == models.CondNone && (m.Name == models.KindCondAE || m.Name == models.KindMultiAE):
 			bad("conditional", "model %s needs conditional=known or conditional=unknown", m.Name)
-		case e.Conditional != CondNone && m.Name == models.KindAE:
+		case e.Conditional != models.CondNone && m.Name == models.KindAE:
 			bad("conditional", "model ae has no condition; use model=memae (C-MemAE), cond-ae or multi-ae")
 		}
 	}
@@ -110,10 +118,10 @@ func (e *Experiment) Validate() error {
 	if strings.Contains(e.FromCheckpoint, "${") {
 		bad("from_checkpoint", "unknown variable in %q (valid: ${results_dir}, ${seed}, ${name})", e.FromCheckpoint)
 	}
-	if e.Name == "" || strings.ContainsAny(e.Name, `/\`) || e.Name == "." || e.Name == ".." {
+	if !run && (e.Name == "" || strings.ContainsAny(e.Name, `/\`) || e.Name == "." || e.Name == "..") {
 		bad("name", "must be a non-empty directory name, got %q", e.Name)
 	}
-	if e.ResultsDir == "" {
+	if !run && e.ResultsDir == "" {
 		bad("results_dir", "must not be empty")
 	}
 
@@ -132,31 +140,23 @@ func (e *Experiment) Validate() error {
 				bad("datamodule.targets", "class %d twice in group %v", c, g)
 			}
 		}
-		if condOK && e.Conditional != CondNone && len(g) < 2 {
+		if condOK && e.Conditional != models.CondNone && len(g) < 2 {
 			bad("datamodule.targets", "conditional=%s needs groups of at least two classes, e.g. [[0,1],[4,5]]; got %v", e.Conditional, g)
 		}
 	}
 
 	for _, t := range m.ModelTransformers {
-		if enum("model.model_transformers", t, Transformers) {
-			switch t {
-			case TransformTransfer, TransformDeleteMemory, TransformCopyBestFitting, TransformConditionalToDeleted:
-				if e.FromCheckpoint == "" {
-					bad("from_checkpoint", "transformer %s needs from_checkpoint=<checkpoint or run directory>", t)
-				}
-			}
-			switch t {
-			case TransformCopySamples, TransformCopyBestFitting:
-				if d.NumTrainSamples < 1 {
-					bad("datamodule.num_train_samples", "transformer %s needs num_train_samples = k > 0 (the memory gets k items)", t)
-				}
-			}
-			switch t {
-			case TransformDeleteMemory, TransformCopySamples, TransformCopyBestFitting, TransformConditionalToDeleted:
-				if m.Name != models.KindMemAE {
-					bad("model.model_transformers", "transformer %s needs a memory (model=memae), got model=%s", t, m.Name)
-				}
-			}
+		if !enum("model.model_transformers", string(t), names(Transformers)) {
+			continue
+		}
+		if t.NeedsCheckpoint() && e.FromCheckpoint == "" {
+			bad("from_checkpoint", "transformer %s needs from_checkpoint=<checkpoint or run directory>", t)
+		}
+		if t.NeedsSamples() && d.NumTrainSamples < 1 {
+			bad("datamodule.num_train_samples", "transformer %s needs num_train_samples = k > 0 (the memory gets k items)", t)
+		}
+		if t.NeedsMemory() && m.Name != models.KindMemAE {
+			bad("model.model_transformers", "transformer %s needs a memory model (model=memae), got model=%s", t, m.Name)
 		}
 	}
 
@@ -168,21 +168,21 @@ func (e *Experiment) Validate() error {
 		}
 	}
 
-	// The model library's own checks, for every target group.
-	if len(errs) == 0 {
-		for _, g := range d.Targets {
-			if err := e.ModelConfig(e.NumConditions(g)).Validate(); err != nil {
-				errs = append(errs, fmt.Errorf("config: model: %w", err))
-				break
-			}
-		}
-	}
 	if len(errs) == 0 {
 		if err := e.checkFootprint(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// names are the text forms of a list of named values.
+func names[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // memoryLimit is the memory a run may use at most: the machine's RAM, or

@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -215,24 +214,4 @@ func Entropy(weights *Node, variant EntropyVariant) *Node {
 	}
 	exceptions.Panicf("memory.Entropy: unknown variant %q (valid: thesis, paper)", variant)
 	return nil
-}
-
-// ValidateVariant returns an error for an unknown entropy variant.
-func ValidateVariant(v string) error {
-	for _, x := range EntropyVariants {
-		if string(x) == v {
-			return nil
-		}
-	}
-	return fmt.Errorf("memory: unknown entropy loss %q (valid: thesis, paper)", v)
-}
-
-// ValidateMetric returns an error for an unknown self-selection metric.
-func ValidateMetric(m string) error {
-	for _, x := range Metrics {
-		if string(x) == m {
-			return nil
-		}
-	}
-	return fmt.Errorf("memory: unknown selection metric %q (valid: sum, max, recon)", m)
 }

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/layers"
@@ -24,11 +26,11 @@ var Kinds = []string{KindAE, KindMemAE, KindCondAE, KindMultiAE}
 type Config struct {
 	Arch              string  // "mnist" | "mnist-flat" | "mnist-flat2" | "cifar" | "cifar-flat"
 	Kind              string  // "ae" | "memae" | "cond-ae" | "multi-ae"
-	MemorySize        int     // N items per memory (10 MNIST, 125 CIFAR by default)
-	ShrinkThreshold   float64 // λ, default 0.0025
-	CosineSimilarity  bool    // default true
+	MemorySize        int     // N items per memory (DefaultMemorySize)
+	ShrinkThreshold   float64 // λ (memory.DefaultThreshold)
+	CosineSimilarity  bool    // cosine (true, the default) or dot-product addressing
 	EntropyLoss       string  // "thesis" (default) | "paper"
-	EntropyLossWeight float64 // default 0.0002
+	EntropyLossWeight float64 // DefaultEntropyLossWeight
 	NumConditions     int     // 1 = plain MemAE/AE; >1 conditional (memories / AEs / one-hot size)
 	SelectionMetric   string  // unknown-condition self-selection: "sum" (default) | "max" | "recon"
 
@@ -39,88 +41,125 @@ type Config struct {
 	Formulation layers.Formulation `json:",omitempty"`
 }
 
-// DefaultConfig returns the thesis defaults for arch and kind (unvalidated: an
-// unknown name is reported by Validate).
-func DefaultConfig(arch, kind string) Config {
-	size := 10
+// DefaultEntropyLossWeight is the thesis's weight of the entropy loss term.
+const DefaultEntropyLossWeight = 0.0002
+
+// DefaultMemorySize is the thesis's number of memory items N for arch: 10 on
+// MNIST and Fashion-MNIST, 125 on CIFAR-10.
+func DefaultMemorySize(arch string) int {
 	if strings.HasPrefix(arch, "cifar") {
-		size = 125
+		return 125
 	}
+	return 10
+}
+
+// DefaultConfig returns the thesis defaults for arch and kind (unvalidated: an
+// unknown name is reported by Validate). They are the one definition of the
+// model defaults: package config takes the model group's defaults from here.
+func DefaultConfig(arch, kind string) Config {
 	return Config{
 		Arch:              arch,
 		Kind:              kind,
-		MemorySize:        size,
+		MemorySize:        DefaultMemorySize(arch),
 		ShrinkThreshold:   memory.DefaultThreshold,
 		CosineSimilarity:  true,
 		EntropyLoss:       string(memory.EntropyThesis),
-		EntropyLossWeight: 0.0002,
+		EntropyLossWeight: DefaultEntropyLossWeight,
 		NumConditions:     1,
 		SelectionMetric:   string(memory.MetricSum),
 	}
 }
 
-// Validate checks every field; unknown names list the valid choices.
-func (c Config) Validate() error {
-	arch, ok := archs[c.Arch]
-	if !ok {
-		return fmt.Errorf("models: unknown arch %q (valid: %s)", c.Arch, strings.Join(ArchNames(), ", "))
-	}
-	if !contains(Kinds, c.Kind) {
-		return fmt.Errorf("models: unknown kind %q (valid: %s)", c.Kind, strings.Join(Kinds, ", "))
-	}
-	if c.NumConditions < 1 {
-		return fmt.Errorf("models: NumConditions must be >= 1, got %d", c.NumConditions)
+// withDefaults fills the names left empty ("" entropy loss and selection
+// metric) from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig(c.Arch, c.Kind)
+	if c.EntropyLoss == "" {
+		c.EntropyLoss = d.EntropyLoss
 	}
 	if c.SelectionMetric == "" {
-		c.SelectionMetric = string(memory.MetricSum)
+		c.SelectionMetric = d.SelectionMetric
 	}
-	if err := memory.ValidateMetric(c.SelectionMetric); err != nil {
-		return fmt.Errorf("models: %w", err)
+	return c
+}
+
+// FieldError is one invalid field of a Config. Key names the field as the
+// configuration key, so that package config reports it in its own terms
+// (its suggestions for enumerated values included).
+type FieldError struct {
+	Field   string   // Config field, e.g. "MemorySize"
+	Key     string   // configuration key, e.g. "model.memory_size"; "" for NumConditions
+	What    string   // an enumerated field's name in messages, e.g. "arch"
+	Value   string   // an enumerated field's invalid value
+	Valid   []string // an enumerated field's valid values (nil for other fields)
+	Problem string   // what is wrong with another field, e.g. "must be >= 1, got 0"
+}
+
+func (e *FieldError) Error() string {
+	if e.Valid != nil {
+		return fmt.Sprintf("models: unknown %s %q (valid: %s)", e.What, e.Value, strings.Join(e.Valid, ", "))
 	}
+	return fmt.Sprintf("models: %s %s", e.Field, e.Problem)
+}
+
+// Validate checks every field ("" entropy loss and selection metric mean the
+// defaults); the error joins the Problems, unknown names list the valid
+// choices.
+func (c Config) Validate() error {
+	var errs []error
+	for _, p := range c.Problems() {
+		errs = append(errs, p)
+	}
+	return errors.Join(errs...)
+}
+
+// Problems lists every invalid field of c: the one definition of the
+// model's rules (package config reports them with their keys).
+func (c Config) Problems() []*FieldError {
+	c = c.withDefaults()
+	var out []*FieldError
+	enum := func(field, key, what, value string, valid []string) {
+		if !slices.Contains(valid, value) {
+			out = append(out, &FieldError{Field: field, Key: key, What: what, Value: value, Valid: valid})
+		}
+	}
+	bad := func(field, key, format string, args ...any) {
+		out = append(out, &FieldError{Field: field, Key: key, Problem: fmt.Sprintf(format, args...)})
+	}
+	enum("Kind", "model.name", "kind", c.Kind, Kinds)
+	enum("Arch", "model.arch", "arch", c.Arch, ArchNames())
+	if c.NumConditions < 1 {
+		bad("NumConditions", "", "must be >= 1, got %d", c.NumConditions)
+	}
+	enum("SelectionMetric", "model.selection_metric", "selection metric", c.SelectionMetric, names(memory.Metrics))
 	switch c.Kind {
 	case KindMemAE:
 		if c.MemorySize < 1 {
-			return fmt.Errorf("models: MemorySize must be >= 1, got %d", c.MemorySize)
+			bad("MemorySize", "model.memory_size", "must be >= 1, got %d", c.MemorySize)
 		}
-		if c.ShrinkThreshold < 0 || c.ShrinkThreshold >= 1 || math.IsNaN(c.ShrinkThreshold) {
-			return fmt.Errorf("models: ShrinkThreshold must be in [0, 1), got %g", c.ShrinkThreshold)
+		if !(c.ShrinkThreshold >= 0 && c.ShrinkThreshold < 1) {
+			bad("ShrinkThreshold", "model.shrink_threshold", "must be in [0, 1), got %g", c.ShrinkThreshold)
 		}
-		if err := memory.ValidateVariant(c.entropyLoss()); err != nil {
-			return fmt.Errorf("models: %w", err)
-		}
-		if c.EntropyLossWeight < 0 || math.IsNaN(c.EntropyLossWeight) || math.IsInf(c.EntropyLossWeight, 0) {
-			return fmt.Errorf("models: EntropyLossWeight must be >= 0, got %g", c.EntropyLossWeight)
+		enum("EntropyLoss", "model.entropy_loss", "entropy loss", c.EntropyLoss, names(memory.EntropyVariants))
+		if !(c.EntropyLossWeight >= 0) || math.IsInf(c.EntropyLossWeight, 0) {
+			bad("EntropyLossWeight", "model.entropy_loss_weight", "must be >= 0, got %g", c.EntropyLossWeight)
 		}
 	case KindCondAE:
-		if !arch.Flat() {
-			return fmt.Errorf("models: kind cond-ae needs a flat architecture (valid: %s), got %q",
-				strings.Join(flatArchNames(), ", "), c.Arch)
+		if arch, ok := archs[c.Arch]; ok && !arch.Flat() {
+			bad("Arch", "model.arch", "%q does not fit kind cond-ae: cond-ae needs a flat architecture (valid: %s)",
+				c.Arch, strings.Join(flatArchNames(), ", "))
 		}
 	}
-	return nil
+	return out
 }
 
-func (c Config) entropyLoss() string {
-	if c.EntropyLoss == "" {
-		return string(memory.EntropyThesis)
+// names are the text forms of a list of named values.
+func names[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
 	}
-	return c.EntropyLoss
-}
-
-func (c Config) selectionMetric() memory.Metric {
-	if c.SelectionMetric == "" {
-		return memory.MetricSum
-	}
-	return memory.Metric(c.SelectionMetric)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return out
 }
 
 // archSpec is one row of the thesis's architecture table.

@@ -213,7 +213,7 @@ func TestGolden(t *testing.T) {
 				}
 				store := model.NewStore()
 				setGoldenWeights(t, m, store)
-				mode := map[string]CondMode{"none": CondNone, "known": CondKnown, "unknown": CondUnknown}[c.Mode]
+				mode := Conditional(c.Mode)
 				cond := c.Cond
 				if cond == nil {
 					cond = make([]int32, gold.Batch)

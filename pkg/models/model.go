@@ -1,8 +1,6 @@
 package models
 
 import (
-	"fmt"
-
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better unqualified.
 	"github.com/gomlx/gomlx/ml/model"
@@ -14,31 +12,6 @@ import (
 
 // MemoryScopeName is the sub-scope holding the memory items (<scope>/memory/items).
 const MemoryScopeName = "memory"
-
-// CondMode says how the condition of a conditional model is given.
-type CondMode int
-
-const (
-	// CondNone: no condition (plain AE / MemAE). A conditional model treats it as CondUnknown.
-	CondNone CondMode = iota
-	// CondKnown: cond [B] int32 gives each sample's condition (its class in training).
-	CondKnown
-	// CondUnknown: self-selection (memory metric, or lowest reconstruction error).
-	CondUnknown
-)
-
-// String implements fmt.Stringer.
-func (c CondMode) String() string {
-	switch c {
-	case CondNone:
-		return "none"
-	case CondKnown:
-		return "known"
-	case CondUnknown:
-		return "unknown"
-	}
-	return fmt.Sprintf("CondMode(%d)", int(c))
-}
 
 // Output is everything one forward pass produces.
 type Output struct {
@@ -61,12 +34,7 @@ type Model struct {
 
 // New validates cfg and returns the model.
 func New(cfg Config) (*Model, error) {
-	if cfg.SelectionMetric == "" {
-		cfg.SelectionMetric = string(memory.MetricSum)
-	}
-	if cfg.EntropyLoss == "" {
-		cfg.EntropyLoss = string(memory.EntropyThesis)
-	}
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -207,12 +175,12 @@ func perImageErr(recon, x *Node) *Node {
 //
 // Batch normalisation follows store.IsTraining(g): batch statistics in training
 // (set store.SetTraining(g, true) in the graph function), running statistics otherwise.
-func (m *Model) Forward(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
+func (m *Model) Forward(scope *model.Scope, x, cond *Node, mode Conditional) *Output {
 	m.checkInput(x)
 	g := x.Graph()
 	m.declareVariables(scope, g)
 	k := m.cfg.NumConditions
-	if k > 1 && mode == CondNone {
+	if k > 1 && !mode.IsConditional() {
 		mode = CondUnknown
 	}
 	if k > 1 && mode == CondKnown {
@@ -253,7 +221,7 @@ func (m *Model) Forward(scope *model.Scope, x, cond *Node, mode CondMode) *Outpu
 	return out
 }
 
-func (m *Model) forwardMemAE(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
+func (m *Model) forwardMemAE(scope *model.Scope, x, cond *Node, mode Conditional) *Output {
 	lat := m.encode(scope, x)
 	B, h, w, c := lat.Shape().Dim(0), lat.Shape().Dim(1), lat.Shape().Dim(2), lat.Shape().Dim(3)
 	all := m.ReadMemory(scope, lat)
@@ -268,7 +236,7 @@ func (m *Model) forwardMemAE(scope *model.Scope, x, cond *Node, mode CondMode) *
 	case mode == CondKnown:
 		chosen = cond
 		addr = all.Pick(chosen)
-	case m.cfg.selectionMetric() == memory.MetricRecon:
+	case memory.Metric(m.cfg.SelectionMetric) == memory.MetricRecon:
 		// Decode every unit's read-out, keep the one with the lowest error.
 		reads := all.ReadAll() // [K, B, P, C]
 		decoded := m.decode(scope, Reshape(reads, k*B, h, w, c))
@@ -278,7 +246,7 @@ func (m *Model) forwardMemAE(scope *model.Scope, x, cond *Node, mode CondMode) *
 		addr = all.Pick(chosen)
 		recon = selectCandidates(decoded, chosen)
 	default:
-		chosen = all.SelfSelect(m.cfg.selectionMetric())
+		chosen = all.SelfSelect(memory.Metric(m.cfg.SelectionMetric))
 		addr = all.Pick(chosen)
 	}
 	out.Read = Reshape(addr.Read, B, h, w, c)
@@ -286,7 +254,7 @@ func (m *Model) forwardMemAE(scope *model.Scope, x, cond *Node, mode CondMode) *
 	out.Similarities = addr.Similarities
 	out.Chosen = chosen
 	n := addr.Weights.Shape().Dim(2)
-	out.Entropy = memory.Entropy(Reshape(addr.Weights, B, h, w, n), memory.EntropyVariant(m.cfg.entropyLoss()))
+	out.Entropy = memory.Entropy(Reshape(addr.Weights, B, h, w, n), memory.EntropyVariant(m.cfg.EntropyLoss))
 	if recon == nil {
 		recon = m.decode(scope, out.Read)
 	}
@@ -320,7 +288,7 @@ func (m *Model) condMix(scope *model.Scope, lat, onehot *Node) *Node {
 	return Reshape(h, B, 1, 1, d)
 }
 
-func (m *Model) forwardCondAE(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
+func (m *Model) forwardCondAE(scope *model.Scope, x, cond *Node, mode Conditional) *Output {
 	lat := m.encode(scope, x)
 	k := m.cfg.NumConditions
 	B := x.Shape().Dim(0)
@@ -348,7 +316,7 @@ func (m *Model) forwardCondAE(scope *model.Scope, x, cond *Node, mode CondMode) 
 	return &Output{Latent: lat, Recon: selectCandidates(decoded, chosen), Chosen: chosen}
 }
 
-func (m *Model) forwardMultiAE(scope *model.Scope, x, cond *Node, mode CondMode) *Output {
+func (m *Model) forwardMultiAE(scope *model.Scope, x, cond *Node, mode Conditional) *Output {
 	k := m.cfg.NumConditions
 	if k == 1 {
 		u := scope.At("ae_0")

@@ -54,7 +54,7 @@ type CheckpointState struct {
 	// NumConditions after the few-shot transformers.
 	Model models.Config `json:"model"`
 	// Conditional is "none", "known" or "unknown".
-	Conditional string `json:"conditional"`
+	Conditional models.Conditional `json:"conditional"`
 	// Frozen is set by the freeze transformer: the run makes no weight changes.
 	Frozen bool `json:"frozen,omitempty"`
 	// TrainLoss of the epoch that produced the checkpoint (NaN/absent for init).

@@ -262,10 +262,8 @@ func decodeState(data []byte) (CheckpointState, error) {
 			return st, fmt.Errorf("target class %d out of range 0..9", c)
 		}
 	}
-	switch st.Conditional {
-	case "", ConditionalNone, ConditionalKnown, ConditionalUnknown:
-	default:
-		return st, fmt.Errorf("conditional %q is none of %s, %s, %s", st.Conditional, ConditionalNone, ConditionalKnown, ConditionalUnknown)
+	if st.Conditional != "" && !slices.Contains(models.Conditionals, st.Conditional) {
+		return st, fmt.Errorf("conditional %q is none of %s, %s, %s", st.Conditional, models.CondNone, models.CondKnown, models.CondUnknown)
 	}
 	if err := st.Model.Validate(); err != nil {
 		return st, err

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/models"
 )
 
 var (
@@ -36,7 +39,7 @@ func fewShotSources(t *testing.T) (single, cond string) {
 		if _, sourcesErr = Run(context.Background(), o); sourcesErr != nil {
 			return
 		}
-		e.Conditional = ConditionalKnown
+		e.Conditional = models.CondKnown
 		condSource = filepath.Join(root, "cond")
 		o = runOpts(t, e, []int{0, 1}, condSource)
 		o.MaxTestImages = 50
@@ -56,17 +59,17 @@ func TestFewShotStrategies(t *testing.T) {
 	cases := []struct {
 		name         string
 		from         string
-		transformers []string
+		transformers []config.Transformer
 		wantN        int
 		frozen       bool
 	}{
-		{"transfer", single, []string{"transfer"}, 10, false},
-		{"delete_memory", single, []string{"transfer", "delete_memory"}, 10, false},
-		{"copy_samples", single, []string{"transfer", "copy_samples"}, k, false},
-		{"copy_best_fitting", cond, []string{"transfer", "copy_best_fitting"}, k, false},
-		{"conditional_to_deleted", cond, []string{"transfer", "conditional_to_deleted"}, 10, false},
-		{"freeze", single, []string{"transfer", "freeze"}, 10, true},
-		{"copy_samples_scratch", "", []string{"copy_samples"}, k, false},
+		{"transfer", single, []config.Transformer{"transfer"}, 10, false},
+		{"delete_memory", single, []config.Transformer{"transfer", "delete_memory"}, 10, false},
+		{"copy_samples", single, []config.Transformer{"transfer", "copy_samples"}, k, false},
+		{"copy_best_fitting", cond, []config.Transformer{"transfer", "copy_best_fitting"}, k, false},
+		{"conditional_to_deleted", cond, []config.Transformer{"transfer", "conditional_to_deleted"}, 10, false},
+		{"freeze", single, []config.Transformer{"transfer", "freeze"}, 10, true},
+		{"copy_samples_scratch", "", []config.Transformer{"copy_samples"}, k, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,13 +160,13 @@ func TestFewShotErrors(t *testing.T) {
 	_, cond := fewShotSources(t)
 	e := tinyExperiment("memae", 8, 1)
 	e.FromCheckpoint = cond
-	e.Model.ModelTransformers = []string{"transfer"}
+	e.Model.ModelTransformers = []config.Transformer{"transfer"}
 	_, err := Run(context.Background(), runOpts(t, e, []int{5}, t.TempDir()))
 	if err == nil || !strings.Contains(err.Error(), "conditional_to_deleted") {
 		t.Errorf("conditional source into a one-memory run: err = %v, want a hint to conditional_to_deleted", err)
 	}
 	e = tinyExperiment("ae", 8, 1)
-	e.Model.ModelTransformers = []string{"copy_samples"}
+	e.Model.ModelTransformers = []config.Transformer{"copy_samples"}
 	_, err = Run(context.Background(), runOpts(t, e, []int{5}, t.TempDir()))
 	if err == nil || !strings.Contains(err.Error(), "needs a memory model") {
 		t.Errorf("copy_samples on an AE: err = %v", err)

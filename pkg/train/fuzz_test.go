@@ -18,7 +18,7 @@ func seedCheckpoint(f *testing.F) (variables, state []byte) {
 	store := model.NewStore()
 	_, _ = store.CreateVariable("/a/w", tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4, 5, 6}, 2, 3))
 	_, _ = store.CreateVariable("/b/step", tensors.FromScalar(int64(7)))
-	st := CheckpointState{Epoch: 2, Seed: 1, Target: []int{3}, Conditional: ConditionalNone,
+	st := CheckpointState{Epoch: 2, Seed: 1, Target: []int{3}, Conditional: models.CondNone,
 		Model: models.DefaultConfig("mnist-flat", models.KindMemAE)}
 	if err := SaveCheckpoint(dir, store, st); err != nil {
 		f.Fatal(err)

@@ -147,8 +147,8 @@ func (l *RunLock) Unlock() error {
 // always checkpointed, after its metrics are written). Run would train
 // nothing more there. It needs no lock: checkpoints appear atomically.
 func Completed(dir string, maxEpochs int) (bool, error) {
-	if maxEpochs <= 0 {
-		maxEpochs = DefaultMaxEpochs
+	if maxEpochs < 1 {
+		return false, fmt.Errorf("train: Completed: trainer.max_epochs must be >= 1, got %d", maxEpochs)
 	}
 	cps, err := ListCheckpoints(dir)
 	if err != nil || len(cps) == 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/metrics"
 	"github.com/cmemae/cmemae/pkg/models"
@@ -44,7 +45,7 @@ func NewAdam(lr float64) optimizer.Interface {
 // trainable variable. It returns the loss. Run trains with it; the bench
 // command measures it. cond is the [B] int32 condition index (the label's
 // index among the targets), used when mode is models.CondKnown.
-func StepGraph(m *models.Model, lr float64, mode models.CondMode) func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
+func StepGraph(m *models.Model, lr float64, mode models.Conditional) func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
 	opt := NewAdam(lr)
 	return func(scope *model.Scope, x, cond *graph.Node) *graph.Node {
 		g := x.Graph()
@@ -145,7 +146,7 @@ func (r *runner) fresh() error {
 	eff := m.Config()
 	if eff.NumConditions != r.s.numConditions {
 		return fmt.Errorf("train: the model has %d memories after from_checkpoint and model_transformers %v, but conditional=%s with targets %v needs %d (use %s to turn a conditional model into one memory)",
-			eff.NumConditions, r.s.transformers, r.s.conditional, r.s.targets, r.s.numConditions, TransformConditionalToDeleted)
+			eff.NumConditions, r.s.transformers, r.s.conditional, r.s.targets, r.s.numConditions, config.TransformConditionalToDeleted)
 	}
 	// Rebuild the model from its effective configuration so that the graphs
 	// match the (possibly resized) memory.
@@ -227,21 +228,19 @@ func (r *runner) resume(cp CheckpointInfo) error {
 
 // trainMode is the condition mode used in training: the label for
 // conditional models, none otherwise.
-func (r *runner) trainMode() models.CondMode {
+func (r *runner) trainMode() models.Conditional {
 	if r.model.Conditional() {
 		return models.CondKnown
 	}
 	return models.CondNone
 }
 
-func (r *runner) evalMode() models.CondMode {
-	switch r.s.conditional {
-	case ConditionalKnown:
-		return models.CondKnown
-	case ConditionalUnknown:
-		return models.CondUnknown
+// evalMode is the condition mode of the evaluation: the run's conditional.
+func (r *runner) evalMode() models.Conditional {
+	if r.s.conditional == "" {
+		return models.CondNone
 	}
-	return models.CondNone
+	return r.s.conditional
 }
 
 func (r *runner) buildExecs() (err error) {
@@ -541,7 +540,7 @@ func (r *runner) evaluate(ctx context.Context, epoch int, trainLoss float64) (Ep
 		if err != nil {
 			return er, err
 		}
-		tm, err := targetMetrics(ts.Target, ti, errs, chosen, ts.IsNormal, r.s.conditional == ConditionalUnknown)
+		tm, err := targetMetrics(ts.Target, ti, errs, chosen, ts.IsNormal, r.s.conditional == models.CondUnknown)
 		if err != nil {
 			return er, fmt.Errorf("train: epoch %d target %d: %w", epoch, ts.Target, err)
 		}

@@ -34,7 +34,7 @@ func smallCheckpoint(t *testing.T, runDir string) string {
 	if _, err := store.CreateVariable(models.DefaultMemoryPath, tensors.FromShape(shapes.Make(dtypes.Float32, 1, 10, 64))); err != nil {
 		t.Fatal(err)
 	}
-	st := CheckpointState{Epoch: 2, Seed: 1, Target: []int{3}, Conditional: ConditionalNone,
+	st := CheckpointState{Epoch: 2, Seed: 1, Target: []int{3}, Conditional: models.CondNone,
 		Model: models.DefaultConfig("mnist-flat", models.KindMemAE)}
 	if err := SaveCheckpoint(runDir, store, st); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/results"
 )
 
@@ -103,8 +105,8 @@ func TestRunMemAEOneDigit(t *testing.T) {
 // TestRunConditional trains a C-MemAE on digits 0 and 1 with known and with
 // unknown condition at test time.
 func TestRunConditional(t *testing.T) {
-	for _, cond := range []string{ConditionalKnown, ConditionalUnknown} {
-		t.Run(cond, func(t *testing.T) {
+	for _, cond := range []models.Conditional{models.CondKnown, models.CondUnknown} {
+		t.Run(string(cond), func(t *testing.T) {
 			e := tinyExperiment("memae", 128, 2)
 			e.Conditional = cond
 			e.Datamodule.BatchSize = 16
@@ -128,10 +130,10 @@ func TestRunConditional(t *testing.T) {
 					t.Errorf("AUROC %v out of range", tm.AUROC)
 				}
 				sel := tm.SelectionAccuracy
-				if cond == ConditionalKnown && !math.IsNaN(sel) {
+				if cond == models.CondKnown && !math.IsNaN(sel) {
 					t.Errorf("known condition: selection accuracy %v, want NaN", sel)
 				}
-				if cond == ConditionalUnknown && !(sel >= 0 && sel <= 1) {
+				if cond == models.CondUnknown && !(sel >= 0 && sel <= 1) {
 					t.Errorf("unknown condition: selection accuracy %v, want in [0,1]", sel)
 				}
 			}
@@ -166,16 +168,16 @@ func TestRunNaNLoss(t *testing.T) {
 // TestRunBadConfig checks errors before any training.
 func TestRunBadConfig(t *testing.T) {
 	cases := map[string]func(*Options){
-		"transformer": func(o *Options) { o.Experiment.Model.ModelTransformers = []string{"copy_sample"} },
+		"transformer": func(o *Options) { o.Experiment.Model.ModelTransformers = []config.Transformer{"copy_sample"} },
 		"conditional": func(o *Options) { o.Experiment.Conditional = "maybe" },
 		"arch":        func(o *Options) { o.Experiment.Model.Arch = "mnist-flat3" },
 		"targets":     func(o *Options) { o.Targets = nil },
 		"class":       func(o *Options) { o.Targets = []int{12} },
-		"transfer":    func(o *Options) { o.Experiment.Model.ModelTransformers = []string{"transfer"} },
+		"transfer":    func(o *Options) { o.Experiment.Model.ModelTransformers = []config.Transformer{"transfer"} },
 	}
 	want := map[string]string{
 		"transformer": "valid: transfer, delete_memory, copy_samples, copy_best_fitting, conditional_to_deleted, freeze",
-		"conditional": "unknown conditional",
+		"conditional": `value for conditional: "maybe"`,
 		"arch":        "mnist-flat3",
 		"targets":     "no target",
 		"class":       "12",

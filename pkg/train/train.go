@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -21,22 +20,6 @@ import (
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/results"
-)
-
-// Conditional modes (experiment.conditional).
-const (
-	ConditionalNone    = "none"
-	ConditionalKnown   = "known"
-	ConditionalUnknown = "unknown"
-)
-
-// Defaults used where the configuration leaves a value at zero (spec §5).
-const (
-	DefaultLearningRate  = 1e-4
-	DefaultBatchSize     = 64
-	DefaultTestBatchSize = 500
-	DefaultMaxEpochs     = 100
-	DefaultCheckpointsN  = 5
 )
 
 // Seed streams (second PCG word) so that the random streams of a run are
@@ -74,7 +57,9 @@ type EpochResult struct {
 
 // Options are everything a single run needs.
 type Options struct {
-	// Experiment is the resolved configuration.
+	// Experiment is the resolved configuration (config.Parse): every value
+	// set, its defaults included; Run checks it with the configuration's rules
+	// (config.Experiment.ValidateRun), with Targets as its target group.
 	Experiment config.Experiment
 	// Targets are the normal classes of this run (one, or several for a
 	// conditional run).
@@ -150,10 +135,10 @@ func (r *RunResult) Last() *EpochResult {
 	return &r.Epochs[len(r.Epochs)-1]
 }
 
-// settings are the validated, defaulted values Run uses.
+// settings are the validated values Run uses.
 type settings struct {
 	targets       []int
-	conditional   string
+	conditional   models.Conditional
 	numConditions int
 	modelCfg      models.Config
 	lr            float64
@@ -163,17 +148,27 @@ type settings struct {
 	maxEpochs     int
 	every         int
 	seed          int64
-	transformers  []string
+	transformers  []config.Transformer
 	fromCkpt      string
 	experiment    string
 	params        string
 }
 
+// resolve checks opts with the configuration's own rules
+// (config.Experiment.ValidateRun: the defaults and rules live in package
+// config) and collects the values of the run.
 func resolve(opts Options) (*settings, error) {
 	e := opts.Experiment
+	if opts.Dir == "" {
+		return nil, errors.New("train: no run directory given (Options.Dir)")
+	}
+	if err := e.ValidateRun(opts.Targets); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	s := &settings{
 		targets:       slices.Clone(opts.Targets),
 		conditional:   e.Conditional,
+		numConditions: e.NumConditions(opts.Targets),
 		lr:            e.Model.LearningRate,
 		batchSize:     e.Datamodule.BatchSize,
 		shuffle:       e.Datamodule.Shuffle,
@@ -186,58 +181,7 @@ func resolve(opts Options) (*settings, error) {
 		experiment:    e.Name,
 		params:        opts.Params,
 	}
-	if len(s.targets) == 0 {
-		return nil, errors.New("train: no target class given")
-	}
-	if opts.Dir == "" {
-		return nil, errors.New("train: no run directory given (Options.Dir)")
-	}
-	if s.conditional == "" {
-		s.conditional = ConditionalNone
-	}
-	switch s.conditional {
-	case ConditionalNone:
-		s.numConditions = 1
-	case ConditionalKnown, ConditionalUnknown:
-		s.numConditions = len(s.targets)
-	default:
-		return nil, fmt.Errorf("train: unknown conditional %q (valid: none, known, unknown)", e.Conditional)
-	}
-	if s.lr == 0 {
-		s.lr = DefaultLearningRate
-	}
-	if s.batchSize == 0 {
-		s.batchSize = DefaultBatchSize
-	}
-	if s.testBatchSize == 0 {
-		s.testBatchSize = DefaultTestBatchSize
-	}
-	if s.maxEpochs == 0 {
-		s.maxEpochs = DefaultMaxEpochs
-	}
-	if s.every == 0 {
-		s.every = DefaultCheckpointsN
-	}
-	switch {
-	case !(s.lr > 0) || math.IsInf(s.lr, 0):
-		return nil, fmt.Errorf("train: model.learning_rate must be > 0, got %g", s.lr)
-	case s.batchSize < 0:
-		return nil, fmt.Errorf("train: datamodule.batch_size must be > 0, got %d", s.batchSize)
-	case s.testBatchSize < 0:
-		return nil, fmt.Errorf("train: datamodule.test_batch_size must be > 0, got %d", s.testBatchSize)
-	case s.maxEpochs < 0:
-		return nil, fmt.Errorf("train: trainer.max_epochs must be > 0, got %d", s.maxEpochs)
-	case s.every < 0:
-		return nil, fmt.Errorf("train: save_checkpoints_every_n_epochs must be > 0, got %d", s.every)
-	}
-	if err := ValidateTransformers(s.transformers); err != nil {
-		return nil, err
-	}
 	s.modelCfg = e.ModelConfig(s.numConditions)
-	s.modelCfg.NumConditions = s.numConditions
-	if err := s.modelCfg.Validate(); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
 	if s.params == "" && len(e.Params) > 0 {
 		s.params = e.ParamsSlug()
 	}

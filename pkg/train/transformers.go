@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -17,13 +16,12 @@ import (
 	"github.com/cmemae/cmemae/pkg/models"
 )
 
-// Names of the few-shot memory initialisations (model.model_transformers),
-// spec section 6. They are defined in package config, which validates
-// configurations before anything runs; the behaviour of each is implemented
-// here:
+// The few-shot memory initialisations (model.model_transformers) are named
+// and documented by config.Transformer; package config checks them (with
+// the rest of the configuration) before anything runs. Their behaviour:
 //
 //   - transfer keeps everything loaded from from_checkpoint (transfer
-//     learning); it only checks that a checkpoint was given.
+//     learning).
 //   - delete_memory re-initialises the memory (uniform in ±1/√C), keeping the
 //     number of memories and their size N.
 //   - copy_samples makes the k encoded training samples the memory (N = k).
@@ -33,29 +31,6 @@ import (
 //   - conditional_to_deleted replaces the (conditional) memories by one fresh
 //     memory of the same size N.
 //   - freeze makes the run change no weights: every epoch only evaluates.
-const (
-	TransformTransfer             = config.TransformTransfer
-	TransformDeleteMemory         = config.TransformDeleteMemory
-	TransformCopySamples          = config.TransformCopySamples
-	TransformCopyBestFitting      = config.TransformCopyBestFitting
-	TransformConditionalToDeleted = config.TransformConditionalToDeleted
-	TransformFreeze               = config.TransformFreeze
-)
-
-// Transformers lists the valid model.model_transformers names, in the order
-// of the thesis's few-shot figure.
-var Transformers = config.Transformers
-
-// ValidateTransformers checks names against Transformers; the error of an
-// unknown name lists the valid ones.
-func ValidateTransformers(names []string) error {
-	for _, n := range names {
-		if !slices.Contains(Transformers, n) {
-			return fmt.Errorf("train: unknown model transformer %q (valid: %s)", n, strings.Join(Transformers, ", "))
-		}
-	}
-	return nil
-}
 
 // fewShot is the state the transformers act on.
 type fewShot struct {
@@ -128,47 +103,27 @@ func isMemoryPath(p string) bool {
 // isRNGPath reports the store's random-number-generator state variable.
 func isRNGPath(p string) bool { return p == model.JoinPath("/", model.RNGStateVariableName) }
 
-// apply runs one transformer.
-func (f *fewShot) apply(name string) error {
-	needMemory := func() error {
-		if !f.model.HasMemory() {
-			return fmt.Errorf("train: model transformer %q needs a memory model, this is a %q model", name, f.model.Config().Kind)
-		}
-		return nil
-	}
+// apply runs one transformer. config.Experiment.ValidateRun has checked its
+// needs (from_checkpoint, k samples, a memory model).
+func (f *fewShot) apply(t config.Transformer) error {
 	cfg := f.model.Config()
-	switch name {
-	case TransformTransfer:
-		if f.src == nil {
-			return fmt.Errorf("train: model transformer %q needs from_checkpoint", name)
-		}
+	switch t {
+	case config.TransformTransfer:
 		return nil
-	case TransformFreeze:
+	case config.TransformFreeze:
 		f.frozen = true
 		return nil
-	case TransformDeleteMemory:
-		if err := needMemory(); err != nil {
-			return err
-		}
+	case config.TransformDeleteMemory:
 		return f.setFresh(cfg.NumConditions, cfg.MemorySize)
-	case TransformConditionalToDeleted:
-		if err := needMemory(); err != nil {
-			return err
-		}
+	case config.TransformConditionalToDeleted:
 		return f.setFresh(1, cfg.MemorySize)
-	case TransformCopySamples:
-		if err := needMemory(); err != nil {
-			return err
-		}
+	case config.TransformCopySamples:
 		z, n, c, err := f.encodeTrain()
 		if err != nil {
 			return err
 		}
 		return f.model.SetMemories(f.store, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(z, n, c)})
-	case TransformCopyBestFitting:
-		if err := needMemory(); err != nil {
-			return err
-		}
+	case config.TransformCopyBestFitting:
 		z, n, c, err := f.encodeTrain()
 		if err != nil {
 			return err
@@ -181,7 +136,7 @@ func (f *fewShot) apply(name string) error {
 		for _, t := range mems {
 			d, err := tensors.CopyFlatData[float32](t)
 			if err != nil {
-				return fmt.Errorf("train: %s: %w", name, err)
+				return fmt.Errorf("train: %s: %w", t, err)
 			}
 			for i := range t.Shape().Dim(0) {
 				items = append(items, d[i*c:(i+1)*c])
@@ -190,7 +145,7 @@ func (f *fewShot) apply(name string) error {
 		best := BestFitting(z, n, c, items, cfg.CosineSimilarity)
 		return f.model.SetMemories(f.store, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(best, n, c)})
 	}
-	return ValidateTransformers([]string{name})
+	return fmt.Errorf("train: unknown model transformer %q", t)
 }
 
 // setFresh replaces the memories by count fresh memories of n items drawn

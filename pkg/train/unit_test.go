@@ -3,7 +3,6 @@ package train
 import (
 	"math"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -156,16 +155,6 @@ func TestCheckpointNames(t *testing.T) {
 		if _, ok := parseCheckpointName(bad); ok {
 			t.Errorf("parseCheckpointName(%q) accepted", bad)
 		}
-	}
-}
-
-func TestValidateTransformers(t *testing.T) {
-	if err := ValidateTransformers(Transformers); err != nil {
-		t.Errorf("valid names rejected: %v", err)
-	}
-	err := ValidateTransformers([]string{"transfer", "delete_memmory"})
-	if err == nil || !strings.Contains(err.Error(), `"delete_memmory"`) || !strings.Contains(err.Error(), "delete_memory") {
-		t.Errorf("err = %v, want the bad name and the valid list", err)
 	}
 }
 

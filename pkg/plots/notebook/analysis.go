@@ -77,7 +77,7 @@ func Softmax(s []float64) []float64 {
 
 // Analyse runs the checkpoint's model on n channels-last images (in inference
 // mode). cond gives each image's condition index for CondKnown (nil otherwise).
-func Analyse(b compute.Backend, ck *train.Checkpoint, images []float32, n int, cond []int32, mode models.CondMode) (a *Analysis, err error) {
+func Analyse(b compute.Backend, ck *train.Checkpoint, images []float32, n int, cond []int32, mode models.Conditional) (a *Analysis, err error) {
 	if ck == nil || ck.Model == nil {
 		return nil, errors.New("notebook: Analyse: no checkpoint")
 	}
