@@ -168,3 +168,16 @@ func TestShippedResults(t *testing.T) {
 		t.Errorf("quick RunDir %s", got)
 	}
 }
+
+// TestColorBy: a name keeps its colour whichever names a panel holds.
+func TestColorBy(t *testing.T) {
+	order := []string{"from scratch", "[transfer]", "[freeze]"}
+	a := ColorBy([]plots.Series{{Name: "from scratch"}, {Name: "[freeze]"}}, order)
+	b := ColorBy([]plots.Series{{Name: "[freeze]"}, {Name: "[transfer]"}, {Name: "other"}}, order)
+	if a[1].Color != plots.Palette10[2] || b[0].Color != plots.Palette10[2] || b[1].Color != plots.Palette10[1] || a[0].Color != plots.Palette10[0] {
+		t.Errorf("colours: %v %v / %v %v", a[0].Color, a[1].Color, b[0].Color, b[1].Color)
+	}
+	if b[2].Color != nil {
+		t.Errorf("a name outside the order got colour %v", b[2].Color)
+	}
+}
