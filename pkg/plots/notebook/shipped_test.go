@@ -3,6 +3,7 @@ package notebook
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,28 @@ func TestColorBy(t *testing.T) {
 	}
 	if b[2].Color != nil {
 		t.Errorf("a name outside the order got colour %v", b[2].Color)
+	}
+}
+
+// TestAnchorRows: the project's mean over classes beside the paper's AUROC
+// for the configuration's model, NaN cells left out.
+func TestAnchorRows(t *testing.T) {
+	p := results.Pivot{RowLabels: []string{"0", "1"}, ColLabels: []string{"AE flat", "MemAE spatial"},
+		Values: [][]float64{{0.90, 0.95}, {0.80, math.NaN()}}}
+	h, rows := AnchorRows("mnist", p)
+	if len(h) != 4 || len(rows) != 2 {
+		t.Fatalf("header %v rows %v", h, rows)
+	}
+	want := [][]string{{"AE flat", "0.8500 (2 classes)", "0.9619", "-0.1119"}, {"MemAE spatial", "0.9500 (1 classes)", "0.9751", "-0.0251"}}
+	for i := range want {
+		if strings.Join(rows[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d = %v, want %v", i, rows[i], want[i])
+		}
+	}
+	if _, rows := AnchorRows("fashion-mnist", p); rows != nil {
+		t.Errorf("fashion-mnist has no anchors, got %v", rows)
+	}
+	if !strings.Contains(BudgetSummary(CPU), "5 epochs instead of 100") || !strings.Contains(BudgetSummary(Quick), "`seed=1 model.learning_rate=0.001") {
+		t.Errorf("budget summaries:\n%s\n%s", BudgetSummary(CPU), BudgetSummary(Quick))
 	}
 }
