@@ -83,3 +83,7 @@ func Overlay(base, other results.Table, budget string) results.Table {
 	}
 	return out
 }
+
+// NumRuns is the number of runs exps make (configurations × target groups),
+// as the training cell will report them.
+func NumRuns(exps []config.Experiment) int { return len(experiment.Plan(exps)) }
