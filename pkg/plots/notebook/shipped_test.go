@@ -214,3 +214,54 @@ func TestShrinkSummary(t *testing.T) {
 		t.Errorf("ShrinkSummary = %q, want %q", got, want)
 	}
 }
+
+// TestShippedTree checks the results shipped with the repository
+// (notebooks/results-cpu-budget), when present: a README.md naming the
+// commit and command, every run with its config.yaml and a metrics.csv that
+// loads, and the baseline figures rendering from them without training.
+func TestShippedTree(t *testing.T) {
+	t.Setenv(ShippedEnv, "")
+	dir := ShippedDir(CPU)
+	if dir == "" {
+		t.Skip("no shipped results (notebooks/results-cpu-budget) in this checkout")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		t.Errorf("shipped results without a README.md (commit and command): %v", err)
+	}
+	tab, err := results.Load(dir)
+	if err != nil {
+		t.Fatalf("loading the shipped results: %v", err)
+	}
+	if tab.Len() == 0 {
+		t.Fatal("the shipped results hold no metrics")
+	}
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != results.MetricsFile {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "config.yaml")); err != nil {
+			t.Errorf("%s: no config.yaml beside it", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range tab.Unique(results.ByExperiment) {
+		runs := tab.Filter(func(row results.Row) bool { return row.Experiment == ds })
+		pivot, err := runs.MaxOverEpochs(results.AUROC).MeanOverSeeds().Pivot(results.ByCondition,
+			func(row results.Row) string { return row.Params }, results.AUROC)
+		if err != nil {
+			t.Errorf("%s: %v", ds, err)
+			continue
+		}
+		f, err := plots.PivotHeatmap(pivot, plots.HeatmapChart{Title: ds, Annotate: true})
+		if err != nil {
+			t.Errorf("%s: heatmap: %v", ds, err)
+			continue
+		}
+		if png, err := f.PNG(); err != nil || len(png) < 1000 {
+			t.Errorf("%s: heatmap renders %d bytes, %v", ds, len(png), err)
+		}
+	}
+}
