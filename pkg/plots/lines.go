@@ -21,6 +21,9 @@ type Series struct {
 	// strategy, model or class across a notebook's panels); nil takes the
 	// next colour of Palette10.
 	Color color.Color
+	// Marker, if set, is the shape of the series' markers (one of Glyphs,
+	// to keep it with the colour); nil takes the next of Glyphs.
+	Marker draw.GlyphDrawer
 }
 
 // LineChart describes a line plot with one line per Series.
@@ -49,9 +52,9 @@ var Palette10 = []color.Color{
 	color.RGBA{0xbc, 0xbd, 0x22, 0xff}, color.RGBA{0x17, 0xbe, 0xcf, 0xff},
 }
 
-// glyphs are the marker shapes, one per series in turn, so that a line
+// Glyphs are the marker shapes, one per series in turn, so that a line
 // hidden under another still shows its markers.
-var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
+var Glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
 
 var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)}}
 
@@ -107,7 +110,10 @@ func Lines(c LineChart) (*Figure, error) {
 				return nil, fmt.Errorf("plots: Lines: series %q: %w", s.Name, err)
 			}
 			sc.GlyphStyle.Color = col
-			sc.GlyphStyle.Shape = glyphs[i%len(glyphs)]
+			sc.GlyphStyle.Shape = Glyphs[i%len(Glyphs)]
+			if s.Marker != nil {
+				sc.GlyphStyle.Shape = s.Marker
+			}
 			sc.GlyphStyle.Radius = vg.Points(2.5)
 			p.Add(sc)
 			thumbs = append(thumbs, sc)

@@ -93,14 +93,15 @@ func List(v []int) string {
 	return "[" + strings.Join(s, ",") + "]"
 }
 
-// ColorBy gives each series the colour of its name's place in names (the
-// notebook's fixed order of strategies, models or classes), so that a name
-// keeps its colour in every panel whichever names a panel holds. Names not
-// in names keep the palette's order.
+// ColorBy gives each series the colour and marker of its name's place in
+// names (the notebook's fixed order of strategies, models or classes), so
+// that a name keeps its colour and marker in every panel whichever names a
+// panel holds. Names not in names keep the palette's order.
 func ColorBy(series []plots.Series, names []string) []plots.Series {
 	for i := range series {
 		if k := slices.Index(names, series[i].Name); k >= 0 {
 			series[i].Color = plots.Palette10[k%len(plots.Palette10)]
+			series[i].Marker = plots.Glyphs[k%len(plots.Glyphs)]
 		}
 	}
 	return series

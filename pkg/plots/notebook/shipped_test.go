@@ -178,6 +178,9 @@ func TestColorBy(t *testing.T) {
 	if a[1].Color != plots.Palette10[2] || b[0].Color != plots.Palette10[2] || b[1].Color != plots.Palette10[1] || a[0].Color != plots.Palette10[0] {
 		t.Errorf("colours: %v %v / %v %v", a[0].Color, a[1].Color, b[0].Color, b[1].Color)
 	}
+	if a[1].Marker != plots.Glyphs[2] || b[0].Marker != plots.Glyphs[2] {
+		t.Errorf("markers of [freeze]: %v, %v; want %v in both panels", a[1].Marker, b[0].Marker, plots.Glyphs[2])
+	}
 	if b[2].Color != nil {
 		t.Errorf("a name outside the order got colour %v", b[2].Color)
 	}
