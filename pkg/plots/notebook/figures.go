@@ -24,7 +24,7 @@ func AddressingFigures(a *Analysis, i, p int, what string) ([]*plots.Figure, err
 		{Title: what + ": latent", XLabel: "feature", YLabel: "value", Values: a.LatentVector(i, p)},
 		{Title: what + ": pre-softmax addressing", XLabel: "memory item", YLabel: "similarity", Values: pre},
 		{Title: what + ": post-softmax addressing", XLabel: "memory item", YLabel: "weight", Values: Softmax(pre)},
-		{Title: fmt.Sprintf("%s: post-shrinkage addressing (%s)", what, ShrinkSummary(Softmax(pre), post)), XLabel: "memory item", YLabel: "weight", Values: post},
+		{Title: what + ": post-shrinkage addressing", XLabel: "memory item (" + ShrinkSummary(Softmax(pre), post) + ")", YLabel: "weight", Values: post},
 	}
 	figs := make([]*plots.Figure, len(charts))
 	for k, c := range charts {
@@ -52,5 +52,5 @@ func ShrinkSummary(softmax, post []float64) string {
 	for _, w := range softmax {
 		lo = min(lo, w)
 	}
-	return fmt.Sprintf("%d of %d weights zeroed; smallest softmax weight %.4f", zeroed, len(post), lo)
+	return fmt.Sprintf("%d of %d zeroed; smallest softmax weight %.4f", zeroed, len(post), lo)
 }

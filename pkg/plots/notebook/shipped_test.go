@@ -213,7 +213,7 @@ func TestAnchorRows(t *testing.T) {
 // weight reported.
 func TestShrinkSummary(t *testing.T) {
 	got := ShrinkSummary([]float64{0.001, 0.299, 0.7}, []float64{0, 0.3, 0.7})
-	if want := "1 of 3 weights zeroed; smallest softmax weight 0.0010"; got != want {
+	if want := "1 of 3 zeroed; smallest softmax weight 0.0010"; got != want {
 		t.Errorf("ShrinkSummary = %q, want %q", got, want)
 	}
 }
