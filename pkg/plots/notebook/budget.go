@@ -16,7 +16,7 @@ import (
 var budgetEffects = map[string]string{
 	Quick: "**What this changes from the thesis:** 3 epochs of 300 training images per class " +
 		"(the thesis: 100 epochs of all ≈6,000 per MNIST digit), batch 16 and learning rate 1e-3 " +
-		"(the thesis: 64 and 1e-4), one seed (the thesis: 3), plus this notebook.s quick cuts (its " +
+		"(the thesis: 64 and 1e-4), one seed (the thesis: 3), plus this notebook's quick cuts (its " +
 		"configuration cell lists them). **What that does to the numbers:** the models have barely trained. The AE gets " +
 		"close to its final AUROC on MNIST quickly, MemAE does not (its memory has not settled), so MemAE " +
 		"can score below the AE and some classes below chance (0.5): the opposite of the thesis. These " +
