@@ -91,7 +91,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	exps, err := parser.Parse(overrides...)
+	exps, err := experiment.Parse(overrides...)
 	if err != nil {
 		return usageError{err}
 	}

@@ -36,7 +36,8 @@ func TestHelp(t *testing.T) {
 			t.Fatalf("%q: %v", args, err)
 		}
 		for _, want := range []string{"Usage: go run ./thesis_experiments", "model=       ae | memae | cond-ae | multi-ae",
-			"model.memory_size", "datamodule.targets", "save_checkpoints_every_n_epochs", "baseline_mnist", "conditional_mnist", "fewshot_mnist"} {
+			"model.memory_size", "datamodule.targets", "save_checkpoints_every_n_epochs", "baseline_mnist", "conditional_mnist", "fewshot_mnist",
+			"Budgets (budget=<name>", "cpu    seed=1 trainer.max_epochs=5"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%q: usage lacks %q", args, want)
 			}
@@ -106,6 +107,7 @@ func TestEmbeddedExperiments(t *testing.T) {
 		"fewshot_mnist": 4 * 4 * 4 * 10, "fewshot_conditional_mnist": 2 * 4 * 3 * 10, "memory_analysis_mnist": 10,
 		"memory_analysis_conditional_mnist": 3, "smoke": 1, "sweep_cosine": 2 * 3 * 10, "sweep_entropy_weight": 5 * 3 * 10,
 		"sweep_learning_rate": 2 * 3 * 3 * 10, "sweep_memory_size": 8 * 3 * 10, "sweep_shrink_threshold": 7 * 3 * 10,
+		"fewshot_scratch_mnist": 4 * 10,
 	}
 	if len(infos) != len(want) {
 		t.Errorf("%d experiment files, want %d", len(infos), len(want))
@@ -403,5 +405,25 @@ func TestSmokeLearns(t *testing.T) {
 	}
 	if len(rows) != 2 || rows[1].Epoch != 2 || !(rows[1].AUROC > 0.9) {
 		t.Errorf("smoke metrics: %+v\nwant 2 epochs ending with AUROC > 0.9\n%s", rows, out)
+	}
+}
+
+// TestBudgetArgument: budget=<name> on the command line plans the budget's
+// runs in <results_dir>/<budget>, and an unknown budget is a configuration
+// error naming the valid ones.
+func TestBudgetArgument(t *testing.T) {
+	root := t.TempDir()
+	out, err := runCmd(t, context.Background(), "-n", "-estimate=false", "experiment=baseline_mnist", "budget=cpu", "results_dir="+root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "40 run(s), 200 of 200 epochs to train") ||
+		!strings.Contains(out, filepath.Join(root, "cpu", "baseline_mnist", "model=ae,model.arch=mnist", "seed_1", "target_0")) {
+		t.Errorf("budget=cpu -n:\n%s", out)
+	}
+	_, err = runCmd(t, context.Background(), "budget=tiny")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cpu, full, quick") {
+		t.Errorf("budget=tiny: %v, want a configuration error naming cpu, full, quick", err)
 	}
 }

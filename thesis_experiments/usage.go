@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/experiment"
 )
 
 const usageHead = `Usage: go run ./thesis_experiments [flags] [key=value ...]
@@ -47,6 +48,7 @@ Examples:
   go run ./thesis_experiments seed=1,2,3 model.memory_size=10,50  # 6 configurations x 10 digits = 60 runs
   go run ./thesis_experiments experiment=baseline_mnist datamodule.targets=[0]
   go run ./thesis_experiments -n experiment=conditional_mnist     # list the runs, estimate the time
+  go run ./thesis_experiments experiment=baseline_mnist budget=cpu # thesis hyper-parameters, 5 epochs, seed 1
 
 Flags:
   -h, -help       this help
@@ -100,6 +102,20 @@ func printUsage(w io.Writer, parser *config.Parser) {
 	tw.Flush()
 	if err != nil {
 		fmt.Fprintf(w, "  (error reading the experiment files: %v)\n", err)
+	}
+	fmt.Fprintln(w, "\nBudgets (budget=<name>; overrides applied after the experiment, before yours;\nall but full write to <results_dir>/<name>):")
+	budgets, err := experiment.Budgets()
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, b := range budgets {
+		o := strings.Join(b.Overrides, " ")
+		if o == "" {
+			o = "(none: the experiment as the thesis ran it)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", b.Name, o)
+	}
+	tw.Flush()
+	if err != nil {
+		fmt.Fprintf(w, "  (error reading the budgets: %v)\n", err)
 	}
 	fmt.Fprintf(w, "\nEnvironment: GOMLX_BACKEND (go, xla:cpu, xla:cuda), CMEMAE_DATA_DIR, CMEMAE_OFFLINE.\n")
 }

@@ -3,15 +3,19 @@ package experiment
 import (
 	"embed"
 	"io/fs"
+	"slices"
 
 	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/results"
 )
 
-//go:embed catalogue/*.yaml
+//go:embed catalogue/*.yaml catalogue/budget/*.yaml
 var catalogueFiles embed.FS
 
 // Catalogue holds the thesis's experiment files, <name>.yaml (selected with
-// experiment=<name>; see the catalogue directory for their grids).
+// experiment=<name>; see the catalogue directory for their grids), and the
+// budget overlays, budget/<name>.yaml (selected with budget=<name>, see
+// [Budget]).
 var Catalogue fs.FS = mustSub(catalogueFiles, "catalogue")
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
@@ -27,5 +31,20 @@ func NewParser() *config.Parser { return &config.Parser{Experiments: Catalogue} 
 
 // Parse composes and validates the configurations selected by Hydra-style
 // key=value arguments, experiment=<name> taken from the [Catalogue] (or a
-// YAML file). See config.Parser.Parse.
-func Parse(args ...string) ([]config.Experiment, error) { return NewParser().Parse(args...) }
+// YAML file), budget=<name> expanded into its overlay's overrides (see
+// [Budget]; without it the experiment runs as the thesis ran it). See
+// config.Parser.Parse.
+func Parse(args ...string) ([]config.Experiment, error) {
+	expanded, applied, err := withBudget(args)
+	if err != nil {
+		return nil, err
+	}
+	exps, err := NewParser().Parse(expanded...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range exps {
+		exps[i].Params = slices.DeleteFunc(exps[i].Params, func(p results.Param) bool { return applied[p.Key] })
+	}
+	return exps, nil
+}

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // BarChart describes a bar chart of one vector, e.g. an addressing vector over
@@ -20,6 +21,9 @@ type BarChart struct {
 	Labels []string
 	// Width, Height of the figure (zero → DefaultWidth, DefaultHeight).
 	Width, Height vg.Length
+	// ValueFormat, if set (e.g. "%.3f"), writes each bar's value above it, so
+	// that nearly equal bars can be told apart.
+	ValueFormat string
 }
 
 // Bars draws a bar chart. It returns an error for an empty or non-finite vector
@@ -76,9 +80,32 @@ func Bars(c BarChart) (*Figure, error) {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	pad := 0.05 * (hi - lo)
+	if c.ValueFormat != "" {
+		pad = 0.12 * (hi - lo) // room for the value labels
+	}
 	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	if lo == 0 {
 		p.Y.Min = 0
+	}
+	if c.ValueFormat != "" {
+		xys := make([]plotter.XY, len(c.Values))
+		texts := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			xys[i] = plotter.XY{X: float64(i), Y: v}
+			texts[i] = fmt.Sprintf(c.ValueFormat, v)
+		}
+		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+		if err != nil {
+			return nil, fmt.Errorf("plots: Bars: %w", err)
+		}
+		for i := range labels.TextStyle {
+			labels.TextStyle[i].XAlign = draw.XCenter
+			labels.TextStyle[i].YAlign = draw.YBottom
+			if c.Values[i] < 0 {
+				labels.TextStyle[i].YAlign = draw.YTop
+			}
+		}
+		p.Add(labels)
 	}
 	return FromPlot(p, width, c.Height), nil
 }

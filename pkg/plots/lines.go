@@ -17,6 +17,13 @@ import (
 type Series struct {
 	Name string    // legend entry
 	X, Y []float64 // same length
+	// Color, if set, is the series' colour (to keep one colour per
+	// strategy, model or class across a notebook's panels); nil takes the
+	// next colour of Palette10.
+	Color color.Color
+	// Marker, if set, is the shape of the series' markers (one of Glyphs,
+	// to keep it with the colour); nil takes the next of Glyphs.
+	Marker draw.GlyphDrawer
 }
 
 // LineChart describes a line plot with one line per Series.
@@ -44,6 +51,10 @@ var Palette10 = []color.Color{
 	color.RGBA{0xe3, 0x77, 0xc2, 0xff}, color.RGBA{0x7f, 0x7f, 0x7f, 0xff},
 	color.RGBA{0xbc, 0xbd, 0x22, 0xff}, color.RGBA{0x17, 0xbe, 0xcf, 0xff},
 }
+
+// Glyphs are the marker shapes, one per series in turn, so that a line
+// hidden under another still shows its markers.
+var Glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
 
 var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)}}
 
@@ -85,6 +96,9 @@ func Lines(c LineChart) (*Figure, error) {
 			return nil, fmt.Errorf("plots: Lines: series %q: %w", s.Name, err)
 		}
 		col := Palette10[i%len(Palette10)]
+		if s.Color != nil {
+			col = s.Color
+		}
 		l.LineStyle.Color = col
 		l.LineStyle.Width = vg.Points(1.5)
 		l.LineStyle.Dashes = dashes[(i/len(Palette10))%len(dashes)]
@@ -96,8 +110,11 @@ func Lines(c LineChart) (*Figure, error) {
 				return nil, fmt.Errorf("plots: Lines: series %q: %w", s.Name, err)
 			}
 			sc.GlyphStyle.Color = col
-			sc.GlyphStyle.Shape = draw.CircleGlyph{}
-			sc.GlyphStyle.Radius = vg.Points(2)
+			sc.GlyphStyle.Shape = Glyphs[i%len(Glyphs)]
+			if s.Marker != nil {
+				sc.GlyphStyle.Shape = s.Marker
+			}
+			sc.GlyphStyle.Radius = vg.Points(2.5)
 			p.Add(sc)
 			thumbs = append(thumbs, sc)
 		}

@@ -8,21 +8,25 @@
 //
 // # Budgets
 //
-// Every notebook starts with budget := notebook.Budget(): "quick" (the default,
-// or CMEMAE_BUDGET=quick) trains on small subsets for few epochs so a notebook
-// finishes in a few minutes on 2 CPU cores; "full" (CMEMAE_BUDGET=full) uses the
-// thesis's settings, meant for a GPU. The notebooks pass the quick overrides
-// (e.g. trainer.max_epochs=2 datamodule.num_train_samples=200) only in quick
-// mode, with the same key=value syntax as the command line
-// (go run ./thesis_experiments model=memae datamodule=mnist …).
+// Every notebook starts with budget := notebook.BudgetOr("quick"), overridden by
+// CMEMAE_BUDGET: a budget overlay of the experiment catalogue (quick, cpu, full;
+// see experiment.Budget). A notebook selects the thesis's experiments as the
+// command line does (experiment=baseline_mnist …) and [Experiments] adds
+// budget=<budget>; in the quick budget a notebook also passes its cuts (fewer
+// classes, sweep values or shots). [BudgetSummary] says what the budget changes
+// from the thesis and what that does to the numbers; [ShowAnchors] sets the
+// MemAE paper's AUROCs beside this project's.
 //
 // # Results
 //
-// Full-budget results go to <repository>/results, the command line's default
-// results_dir, so a notebook finds runs made with the command line; quick
-// results go to <repository>/results/quick. CMEMAE_RESULTS_DIR overrides the
-// root. [Runner.RunAll] trains only the runs whose metrics.csv does not yet hold
-// the last epoch, and loads the others.
+// Results go to [ResultsDir]: <repository>/results for full (the command line's
+// default results_dir, so a notebook finds runs made with the command line) and
+// <repository>/results/<budget> for the others. CMEMAE_RESULTS_DIR overrides the
+// root. The cpu budget first reads the results shipped with the repository
+// ([ShippedDir], notebooks/results-cpu-budget, read-only): [RunDir] and [Load]
+// take a run from there when it is complete. [Runner.RunAll] trains only the
+// runs found complete nowhere, and loads the others; [Overlay] sets another
+// budget's rows beside the shipped ones.
 //
 // Every GoNB cell runs as a separate program, so nothing but files carries over
 // between cells: a cell that trains writes its results tree, later cells load it.

@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/cmemae/cmemae/pkg/experiment"
 )
 
-// Budgets.
+// Budgets: the overlays of the experiment catalogue (experiment.Budget).
 const (
-	Quick = "quick" // a few minutes on 2 CPU cores
-	Full  = "full"  // the thesis's scale (GPU)
+	Quick = experiment.BudgetQuick // a few minutes per notebook on 2 CPU cores
+	CPU   = experiment.BudgetCPU   // the thesis's hyper-parameters, 5 epochs, one seed; shipped results
+	Full  = experiment.BudgetFull  // the thesis's scale (GPU)
 )
 
 // BudgetEnv is the environment variable that selects the budget.
@@ -19,23 +23,24 @@ const BudgetEnv = "CMEMAE_BUDGET"
 // ResultsEnv overrides the results root.
 const ResultsEnv = "CMEMAE_RESULTS_DIR"
 
-// Budget returns the budget chosen by CMEMAE_BUDGET: "full" or "quick" (the
-// default, also for unknown values, with a warning on stderr).
+// Budget returns the budget chosen by CMEMAE_BUDGET: a budget of the
+// catalogue (quick, cpu, full); "quick" when unset, also for unknown values,
+// with a warning on stderr.
 func Budget() string {
 	b := strings.ToLower(strings.TrimSpace(os.Getenv(BudgetEnv)))
-	switch b {
-	case Full:
-		return Full
-	case "", Quick:
+	if b == "" {
 		return Quick
 	}
-	fmt.Fprintf(os.Stderr, "notebook: %s=%q is neither %q nor %q; using %q\n", BudgetEnv, b, Quick, Full, Quick)
+	if slices.Contains(experiment.BudgetNames(), b) {
+		return b
+	}
+	fmt.Fprintf(os.Stderr, "notebook: %s=%q is not a budget (%s); using %q\n", BudgetEnv, b, strings.Join(experiment.BudgetNames(), ", "), Quick)
 	return Quick
 }
 
-// Pick returns quick or full depending on the budget.
+// Pick returns quick in the quick budget and full in the others.
 func Pick[T any](budget string, quick, full T) T {
-	if budget == Full {
+	if budget != Quick {
 		return full
 	}
 	return quick
@@ -69,14 +74,21 @@ func hasGoMod(dir string) bool {
 	return err == nil
 }
 
-// ResultsDir is the results root for the budget: $CMEMAE_RESULTS_DIR, else
-// <repo>/results (full) or <repo>/results/quick (quick).
-func ResultsDir(budget string) string {
+// ResultsRoot is the results root: $CMEMAE_RESULTS_DIR, else <repo>/results
+// (the command line's default).
+func ResultsRoot() string {
 	if d := os.Getenv(ResultsEnv); d != "" {
 		return d
 	}
+	return filepath.Join(RepoRoot(), "results")
+}
+
+// ResultsDir is where the notebooks write the budget's runs, as the command
+// line with budget=<b> does: ResultsRoot()/<budget>, or ResultsRoot() for
+// full.
+func ResultsDir(budget string) string {
 	if budget == Full {
-		return filepath.Join(RepoRoot(), "results")
+		return ResultsRoot()
 	}
-	return filepath.Join(RepoRoot(), "results", "quick")
+	return filepath.Join(ResultsRoot(), budget)
 }

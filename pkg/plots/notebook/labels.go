@@ -1,9 +1,11 @@
 package notebook
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/cmemae/cmemae/pkg/plots"
 	"github.com/cmemae/cmemae/pkg/results"
 )
 
@@ -89,4 +91,18 @@ func List(v []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return "[" + strings.Join(s, ",") + "]"
+}
+
+// ColorBy gives each series the colour and marker of its name's place in
+// names (the notebook's fixed order of strategies, models or classes), so
+// that a name keeps its colour and marker in every panel whichever names a
+// panel holds. Names not in names keep the palette's order.
+func ColorBy(series []plots.Series, names []string) []plots.Series {
+	for i := range series {
+		if k := slices.Index(names, series[i].Name); k >= 0 {
+			series[i].Color = plots.Palette10[k%len(plots.Palette10)]
+			series[i].Marker = plots.Glyphs[k%len(plots.Glyphs)]
+		}
+	}
+	return series
 }

@@ -2,17 +2,20 @@ package notebook
 
 import (
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/cmemae/cmemae/pkg/experiment"
 
 	"github.com/cmemae/cmemae/pkg/data"
 )
 
-// BudgetOr is Budget with def ("quick" or "full") as the default when
+// BudgetOr is Budget with def ("quick", "cpu" or "full") as the default when
 // CMEMAE_BUDGET is unset: the notebooks' budget switch.
 func BudgetOr(def string) string {
 	if strings.TrimSpace(os.Getenv(BudgetEnv)) == "" {
-		if strings.EqualFold(def, Full) {
-			return Full
+		if d := strings.ToLower(def); slices.Contains(experiment.BudgetNames(), d) {
+			return d
 		}
 		return Quick
 	}

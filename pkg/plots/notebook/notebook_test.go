@@ -15,7 +15,7 @@ import (
 )
 
 func TestBudgetAndDirs(t *testing.T) {
-	for env, want := range map[string]string{"": Quick, "quick": Quick, "FULL": Full, "bogus": Quick} {
+	for env, want := range map[string]string{"": Quick, "quick": Quick, "FULL": Full, "cpu": CPU, "bogus": Quick} {
 		t.Setenv(BudgetEnv, env)
 		if got := Budget(); got != want {
 			t.Errorf("%s=%q: Budget() = %q, want %q", BudgetEnv, env, got, want)
@@ -62,7 +62,7 @@ func TestRunLoadAnalyse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "1 runs trained, 0 loaded") {
+	if !strings.Contains(out.String(), "nbtest: 1 runs, 1 trained (mean last-epoch AUROC") {
 		t.Errorf("first RunAll output: %q", out.String())
 	}
 	out.Reset()
@@ -70,7 +70,7 @@ func TestRunLoadAnalyse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "0 runs trained, 1 loaded") || tab2.Len() != tab.Len() || tab.Len() == 0 {
+	if !strings.Contains(out.String(), "nbtest: 1 runs, 1 loaded\n") || tab2.Len() != tab.Len() || tab.Len() == 0 {
 		t.Errorf("second RunAll: %q, %d rows vs %d", out.String(), tab2.Len(), tab.Len())
 	}
 	dir := exps[0].RunDir([]int{3})

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -18,17 +20,24 @@ import (
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
-// Experiments composes experiments from command-line style arguments (as
-// `go run ./thesis_experiments <args>`), appending quick's overrides when the
-// budget is quick, and puts their results under ResultsDir(budget).
-func Experiments(budget string, args, quick []string) ([]config.Experiment, error) {
-	// results_dir first, so that ${results_dir} in from_checkpoint resolves
-	// to it and an explicit results_dir in args still wins.
-	all := append([]string{"results_dir=" + ResultsDir(budget)}, args...)
-	if budget != Full {
-		all = append(all, quick...)
+// Experiments composes experiments from command-line style arguments, as
+// `go run ./thesis_experiments <args> budget=<budget>` (usually
+// experiment=<name> plus a few keys; see experiment.Parse for the budget
+// overlay). cuts are added in the quick budget only: the fewer classes,
+// seeds or values a notebook's quick run uses. Results go to
+// ResultsDir(budget); runs of the cpu budget are read from its shipped
+// results where those hold them (see RunDir).
+func Experiments(budget string, args, cuts []string) ([]config.Experiment, error) {
+	var all []string
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "results_dir=") }) {
+		all = append(all, "results_dir="+ResultsRoot())
 	}
-	exps, err := config.Parse(all...)
+	all = append(all, args...)
+	if budget == Quick {
+		all = append(all, cuts...)
+	}
+	all = append(all, experiment.KeyBudget+"="+budget)
+	exps, err := experiment.Parse(all...)
 	if err != nil {
 		return nil, fmt.Errorf("notebook: %w", err)
 	}
@@ -55,8 +64,11 @@ func Available(name string) bool {
 // Runner trains or loads experiments for a notebook, on the driver the
 // command line uses (experiment.Driver).
 type Runner struct {
-	// Budget is Quick or Full.
+	// Budget is Quick, CPU or Full.
 	Budget string
+	// NeedCheckpoints reads a shipped run only when it holds its
+	// checkpoints (the memory analysis needs them); otherwise it is trained.
+	NeedCheckpoints bool
 	// MaxTestImages limits each test set (a random subset) when > 0; the
 	// default for the quick budget is 400.
 	MaxTestImages int
@@ -114,43 +126,78 @@ func Complete(runDir string, lastEpoch int, targets []int) bool {
 }
 
 // RunAll trains every run (experiment × target group) of exps that is not
-// complete yet and returns the rows of all of them. Runs interrupted earlier
-// resume from their last checkpoint.
+// complete yet and returns the rows of all of them. Complete runs are read
+// from the budget's shipped results first (RunDir), then from
+// ResultsDir(budget); runs interrupted earlier resume from their last
+// checkpoint. It prints a compact summary: per experiment, how many runs
+// were loaded (and from where) and trained, and the mean AUROC of the last
+// epoch of the runs trained.
 func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.Table, error) {
 	out := r.Out
 	if out == nil {
 		out = io.Discard
 	}
 	r.driver.MaxTestImages, r.driver.Progress = r.MaxTestImages, r.Progress
-	trained, loaded := 0, 0
-	start, runStart := time.Now(), time.Now()
-	t, err := r.driver.RunAll(ctx, experiment.Plan(exps), func(_ int, run experiment.Run, res *train.RunResult) {
-		if res == nil {
-			loaded++
-		} else {
-			trained++
-			e := run.Experiment
-			what := fmt.Sprintf("%s [%s] seed %d target %s", e.Name, e.ParamsSlug(), e.Seed, results.TargetString(run.Targets))
-			if last := res.Last(); last != nil {
-				fmt.Fprintf(out, "trained %s: %d epochs, AUROC %.4f (%.1fs)\n", what, last.Epoch, last.MeanAUROC, time.Since(runStart).Seconds())
-			}
+	runs := experiment.Plan(exps)
+	for i, run := range runs {
+		runs[i].Dir = RunDir(run.Experiment, run.Targets, r.NeedCheckpoints)
+	}
+	type tally struct {
+		shipped, loaded, trained int
+		aurocs                   []float64
+	}
+	var names []string
+	tallies := map[string]*tally{}
+	start := time.Now()
+	t, err := r.driver.RunAll(ctx, runs, func(_ int, run experiment.Run, res *train.RunResult) {
+		name := run.Experiment.Name
+		tl := tallies[name]
+		if tl == nil {
+			tl = &tally{}
+			tallies[name] = tl
+			names = append(names, name)
 		}
-		runStart = time.Now()
+		switch {
+		case res != nil:
+			tl.trained++
+			if last := res.Last(); last != nil {
+				tl.aurocs = append(tl.aurocs, last.MeanAUROC)
+			}
+		case IsShipped(r.Budget, run.Dir):
+			tl.shipped++
+		default:
+			tl.loaded++
+		}
 	})
+	for _, name := range names {
+		tl := tallies[name]
+		var parts []string
+		if tl.shipped > 0 {
+			parts = append(parts, fmt.Sprintf("%d loaded from the shipped results", tl.shipped))
+		}
+		if tl.loaded > 0 {
+			parts = append(parts, fmt.Sprintf("%d loaded", tl.loaded))
+		}
+		if tl.trained > 0 {
+			parts = append(parts, fmt.Sprintf("%d trained (mean last-epoch AUROC %.3f)", tl.trained, results.Mean(tl.aurocs)))
+		}
+		fmt.Fprintf(out, "%s: %d runs, %s\n", name, tl.shipped+tl.loaded+tl.trained, strings.Join(parts, ", "))
+	}
 	if err != nil {
 		return t, fmt.Errorf("notebook: %w", err)
 	}
-	fmt.Fprintf(out, "%d runs trained, %d loaded from %s (%.1fs)\n", trained, loaded, ResultsDir(r.Budget), time.Since(start).Seconds())
+	fmt.Fprintf(out, "budget %s: %d runs in %.0fs\n", r.Budget, len(runs), time.Since(start).Seconds())
 	return t, nil
 }
 
-// Load returns the rows of every run of exps that has a metrics.csv, without
-// training (for cells that only plot what an earlier cell computed).
+// Load returns the rows of every run of exps that has a metrics.csv (its
+// shipped copy first, see RunDir), without training (for cells that only
+// plot what an earlier cell computed).
 func Load(exps []config.Experiment) (results.Table, error) {
 	var t results.Table
 	for _, e := range exps {
 		for _, targets := range e.TargetGroups() {
-			rows, err := results.ReadCSV(filepath.Join(e.RunDir(targets), results.MetricsFile))
+			rows, err := results.ReadCSV(filepath.Join(RunDir(e, targets, false), results.MetricsFile))
 			if errors.Is(err, os.ErrNotExist) {
 				continue
 			}

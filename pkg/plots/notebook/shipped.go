@@ -1,0 +1,89 @@
+package notebook
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/experiment"
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+// ShippedEnv overrides the directory of the shipped results of the cpu budget.
+const ShippedEnv = "CMEMAE_SHIPPED_DIR"
+
+// ShippedDir is the folder of thesis-scale results shipped with the
+// repository for budget (only cpu has one): $CMEMAE_SHIPPED_DIR, else
+// <repo>/notebooks/results-cpu-budget, a results tree as the command line
+// writes it (<name>/<params>/seed_<s>/target_<t>/{config.yaml,metrics.csv})
+// with a README.md naming the commit and command. It returns "" when the
+// budget has none or the folder is absent. The notebooks only read it.
+func ShippedDir(budget string) string {
+	if budget != CPU {
+		return ""
+	}
+	d := os.Getenv(ShippedEnv)
+	if d == "" {
+		d = filepath.Join(RepoRoot(), "notebooks", "results-cpu-budget")
+	}
+	if st, err := os.Stat(d); err != nil || !st.IsDir() {
+		return ""
+	}
+	return d
+}
+
+// budgetOf is the budget an experiment of [Experiments] was composed with:
+// its results_dir is ResultsDir(budget), whose last element is the budget.
+func budgetOf(e config.Experiment) string { return filepath.Base(e.ResultsDir) }
+
+// RunDir is the directory to read a run from: its shipped copy when the
+// budget has shipped results holding the complete run (and its checkpoints,
+// when needCheckpoints), else e.RunDir(targets), where the notebook trains.
+func RunDir(e config.Experiment, targets []int, needCheckpoints bool) string {
+	own := e.RunDir(targets)
+	shipped := ShippedDir(budgetOf(e))
+	if shipped == "" {
+		return own
+	}
+	rel, err := filepath.Rel(e.ResultsDir, own)
+	if err != nil {
+		return own
+	}
+	dir := filepath.Join(shipped, rel)
+	if !(experiment.Run{Experiment: e, Targets: targets, Dir: dir}).Complete() {
+		return own
+	}
+	if needCheckpoints {
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints", "last")); err != nil {
+			return own
+		}
+	}
+	return dir
+}
+
+// IsShipped reports whether dir lies in the budget's shipped results.
+func IsShipped(budget, dir string) bool {
+	s := ShippedDir(budget)
+	if s == "" {
+		return false
+	}
+	rel, err := filepath.Rel(s, dir)
+	return err == nil && filepath.IsLocal(rel)
+}
+
+// Overlay returns base with other's rows appended, their experiment names
+// suffixed " (<budget>)", so that curves of another budget (e.g. a quick
+// re-run) are drawn beside the shipped ones: group by results.ByExperiment
+// or by a label that includes the experiment.
+func Overlay(base, other results.Table, budget string) results.Table {
+	out := results.Table{Rows: append([]results.Row(nil), base.Rows...)}
+	for _, r := range other.Rows {
+		r.Experiment += " (" + budget + ")"
+		out.Rows = append(out.Rows, r)
+	}
+	return out
+}
+
+// NumRuns is the number of runs exps make (configurations × target groups),
+// as the training cell will report them.
+func NumRuns(exps []config.Experiment) int { return len(experiment.Plan(exps)) }

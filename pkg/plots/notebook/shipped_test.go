@@ -1,0 +1,270 @@
+package notebook
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cmemae/cmemae/pkg/experiment"
+	"github.com/cmemae/cmemae/pkg/plots"
+	"github.com/cmemae/cmemae/pkg/results"
+)
+
+// fakeShipped writes a shipped cpu-budget tree for exps: one metrics.csv per
+// run with 5 epochs whose AUROC is auroc(run)+epoch/100, and a config.yaml.
+func fakeShipped(t *testing.T, root string, exps []experiment.Run, auroc func(experiment.Run) float64) {
+	t.Helper()
+	for _, run := range exps {
+		e := run.Experiment
+		rel, err := filepath.Rel(e.ResultsDir, run.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(root, rel)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var rows []results.Row
+		for ep := 1; ep <= e.Trainer.MaxEpochs; ep++ {
+			for _, c := range run.Targets {
+				rows = append(rows, results.Row{Experiment: e.Name, Params: e.ParamsSlug(), Seed: e.Seed,
+					Target: results.TargetString(run.Targets), Condition: c, Epoch: ep, TrainLoss: 0.1,
+					AUROC: auroc(run) + float64(ep)/100, MeanErrNormal: 0.01, MeanErrAnomalous: 0.03})
+			}
+		}
+		if err := results.WriteCSV(filepath.Join(dir, results.MetricsFile), rows); err != nil {
+			t.Fatal(err)
+		}
+		y, err := e.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), y, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestShippedResults: with shipped cpu-budget results, a notebook opens on
+// them without training (nothing is written to the results directory), the
+// figures of notebook 01 render from them, a run missing from the shipped
+// tree is the only one left to train, and a quick re-run is overlaid.
+func TestShippedResults(t *testing.T) {
+	shipped, own := t.TempDir(), t.TempDir()
+	t.Setenv(ShippedEnv, shipped)
+	t.Setenv(ResultsEnv, own)
+	args := []string{"experiment=baseline_mnist", "datamodule.targets=[0,1]"}
+	exps, err := Experiments(CPU, args, []string{"datamodule.targets=[9]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiment.Plan(exps)
+	if len(runs) != 2*2*2 {
+		t.Fatalf("%d runs, want 8 (AE/MemAE × 2 archs × 2 classes, one seed; quick's cuts not applied)", len(runs))
+	}
+	if exps[0].Trainer.MaxEpochs != 5 || exps[0].Model.LearningRate != 1e-4 {
+		t.Fatalf("cpu budget: %d epochs, lr %g", exps[0].Trainer.MaxEpochs, exps[0].Model.LearningRate)
+	}
+	fakeShipped(t, shipped, runs, func(r experiment.Run) float64 {
+		if r.Experiment.Model.Name == "memae" {
+			return 0.90
+		}
+		return 0.80
+	})
+
+	r := &Runner{Budget: CPU, driver: &experiment.Driver{}}
+	var out bytes.Buffer
+	r.Out = &out
+	tab, err := r.RunAll(context.Background(), exps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "baseline_mnist: 8 runs, 8 loaded from the shipped results"; !strings.Contains(out.String(), want) {
+		t.Errorf("RunAll printed %q, want %q", out.String(), want)
+	}
+	if tab.Len() != 8*5 {
+		t.Errorf("%d rows, want 40", tab.Len())
+	}
+	if ents, _ := os.ReadDir(own); len(ents) != 0 {
+		t.Errorf("opening shipped results wrote %d entries to the results directory", len(ents))
+	}
+	loaded, err := Load(exps)
+	if err != nil || loaded.Len() != 40 {
+		t.Fatalf("Load: %d rows, %v", loaded.Len(), err)
+	}
+
+	// The max-over-epochs pivot: MemAE 0.95, AE 0.85 (epoch 5 adds 0.05).
+	pivot, err := loaded.MaxOverEpochs(results.AUROC).MeanOverSeeds().Pivot(results.ByCondition,
+		func(row results.Row) string { return ModelLabel(row, "memae", "") }, results.AUROC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pivot.ColLabels) != 4 || len(pivot.RowLabels) != 2 {
+		t.Fatalf("pivot %v × %v, want 2 classes × 4 configurations", pivot.RowLabels, pivot.ColLabels)
+	}
+	for i, c := range pivot.ColLabels {
+		want := 0.85
+		if strings.Contains(c, "MemAE") {
+			want = 0.95
+		}
+		if got := pivot.Values[0][i]; got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("pivot %s class 0 = %v, want %v", c, got, want)
+		}
+	}
+	heat, err := plots.PivotHeatmap(pivot, plots.HeatmapChart{Title: "max-over-epochs AUROC", Annotate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	series, err := plots.EpochSeries(loaded.Filter(func(row results.Row) bool { return row.Params == exps[0].ParamsSlug() }),
+		results.ByCondition, results.AUROC, func(c string) string { return "class " + c })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := plots.Lines(plots.LineChart{Title: "AUROC", Series: series, Points: true, YMin: 0, YMax: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*plots.Figure{heat, lines} {
+		png, err := f.PNG()
+		if err != nil || len(png) < 1000 {
+			t.Errorf("figure renders %d bytes, %v", len(png), err)
+		}
+	}
+
+	// A quick re-run's curves are overlaid beside the shipped ones.
+	quick := results.Table{Rows: []results.Row{{Experiment: "baseline_mnist", Params: exps[0].ParamsSlug(), Seed: 1, Target: "0", Epoch: 1, AUROC: 0.5}}}
+	both := Overlay(loaded, quick, Quick)
+	if got := both.Unique(results.ByExperiment); len(got) != 2 || got[1] != "baseline_mnist (quick)" {
+		t.Errorf("overlay experiments %v", got)
+	}
+
+	// A run missing from the shipped tree is read from (trained into) the
+	// notebook's own results directory; one without checkpoints too when
+	// they are needed.
+	missing := runs[0]
+	rel, _ := filepath.Rel(missing.Experiment.ResultsDir, missing.Dir)
+	if err := os.RemoveAll(filepath.Join(shipped, rel)); err != nil {
+		t.Fatal(err)
+	}
+	if got := RunDir(missing.Experiment, missing.Targets, false); got != missing.Dir {
+		t.Errorf("missing shipped run: RunDir %s, want %s", got, missing.Dir)
+	}
+	other := runs[1]
+	if got := RunDir(other.Experiment, other.Targets, true); got != other.Dir {
+		t.Errorf("shipped run without checkpoints, needed: RunDir %s, want %s", got, other.Dir)
+	}
+	if got := RunDir(other.Experiment, other.Targets, false); !IsShipped(CPU, got) {
+		t.Errorf("shipped run: RunDir %s is not in the shipped tree %s", got, shipped)
+	}
+	// The quick budget never reads the shipped tree.
+	q, err := Experiments(Quick, args, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RunDir(q[0], []int{0}, false); IsShipped(CPU, got) || !strings.HasPrefix(got, filepath.Join(own, "quick")) {
+		t.Errorf("quick RunDir %s", got)
+	}
+}
+
+// TestColorBy: a name keeps its colour whichever names a panel holds.
+func TestColorBy(t *testing.T) {
+	order := []string{"from scratch", "[transfer]", "[freeze]"}
+	a := ColorBy([]plots.Series{{Name: "from scratch"}, {Name: "[freeze]"}}, order)
+	b := ColorBy([]plots.Series{{Name: "[freeze]"}, {Name: "[transfer]"}, {Name: "other"}}, order)
+	if a[1].Color != plots.Palette10[2] || b[0].Color != plots.Palette10[2] || b[1].Color != plots.Palette10[1] || a[0].Color != plots.Palette10[0] {
+		t.Errorf("colours: %v %v / %v %v", a[0].Color, a[1].Color, b[0].Color, b[1].Color)
+	}
+	if a[1].Marker != plots.Glyphs[2] || b[0].Marker != plots.Glyphs[2] {
+		t.Errorf("markers of [freeze]: %v, %v; want %v in both panels", a[1].Marker, b[0].Marker, plots.Glyphs[2])
+	}
+	if b[2].Color != nil {
+		t.Errorf("a name outside the order got colour %v", b[2].Color)
+	}
+}
+
+// TestAnchorRows: the project's mean over classes beside the paper's AUROC
+// for the configuration's model, NaN cells left out.
+func TestAnchorRows(t *testing.T) {
+	p := results.Pivot{RowLabels: []string{"0", "1"}, ColLabels: []string{"AE flat", "MemAE spatial"},
+		Values: [][]float64{{0.90, 0.95}, {0.80, math.NaN()}}}
+	h, rows := AnchorRows("mnist", p)
+	if len(h) != 4 || len(rows) != 2 {
+		t.Fatalf("header %v rows %v", h, rows)
+	}
+	want := [][]string{{"AE flat", "0.8500 (2 classes)", "0.9619", "-0.1119"}, {"MemAE spatial", "0.9500 (1 classes)", "0.9751", "-0.0251"}}
+	for i := range want {
+		if strings.Join(rows[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d = %v, want %v", i, rows[i], want[i])
+		}
+	}
+	if _, rows := AnchorRows("fashion-mnist", p); rows != nil {
+		t.Errorf("fashion-mnist has no anchors, got %v", rows)
+	}
+	if !strings.Contains(BudgetSummary(CPU), "5 epochs instead of 100") || !strings.Contains(BudgetSummary(Quick), "`seed=1 model.learning_rate=0.001") {
+		t.Errorf("budget summaries:\n%s\n%s", BudgetSummary(CPU), BudgetSummary(Quick))
+	}
+}
+
+// TestShrinkSummary: zeroed weights are counted and the smallest softmax
+// weight reported.
+func TestShrinkSummary(t *testing.T) {
+	got := ShrinkSummary([]float64{0.001, 0.299, 0.7}, []float64{0, 0.3, 0.7})
+	if want := "1 of 3 zeroed; smallest softmax weight 0.0010"; got != want {
+		t.Errorf("ShrinkSummary = %q, want %q", got, want)
+	}
+}
+
+// TestShippedTree checks the results shipped with the repository
+// (notebooks/results-cpu-budget), when present: a README.md naming the
+// commit and command, every run with its config.yaml and a metrics.csv that
+// loads, and the baseline figures rendering from them without training.
+func TestShippedTree(t *testing.T) {
+	t.Setenv(ShippedEnv, "")
+	dir := ShippedDir(CPU)
+	if dir == "" {
+		t.Skip("no shipped results (notebooks/results-cpu-budget) in this checkout")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		t.Errorf("shipped results without a README.md (commit and command): %v", err)
+	}
+	tab, err := results.Load(dir)
+	if err != nil {
+		t.Fatalf("loading the shipped results: %v", err)
+	}
+	if tab.Len() == 0 {
+		t.Fatal("the shipped results hold no metrics")
+	}
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != results.MetricsFile {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "config.yaml")); err != nil {
+			t.Errorf("%s: no config.yaml beside it", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range tab.Unique(results.ByExperiment) {
+		runs := tab.Filter(func(row results.Row) bool { return row.Experiment == ds })
+		pivot, err := runs.MaxOverEpochs(results.AUROC).MeanOverSeeds().Pivot(results.ByCondition,
+			func(row results.Row) string { return row.Params }, results.AUROC)
+		if err != nil {
+			t.Errorf("%s: %v", ds, err)
+			continue
+		}
+		f, err := plots.PivotHeatmap(pivot, plots.HeatmapChart{Title: ds, Annotate: true})
+		if err != nil {
+			t.Errorf("%s: heatmap: %v", ds, err)
+			continue
+		}
+		if png, err := f.PNG(); err != nil || len(png) < 1000 {
+			t.Errorf("%s: heatmap renders %d bytes, %v", ds, len(png), err)
+		}
+	}
+}
