@@ -16,32 +16,11 @@ import (
 // cifar-flat's even-kernel layers — Conv(k2, s1, p0) on 2×2 (and 3×3) and
 // ConvT(k2, s1, p0) on 1×1 and 2×2, small channels — against PyTorch
 // (testdata/even_kernel.json, made by testdata/gen_even_kernel.py), in every
-// formulation. GoMLX v0.28.2's gradient of its native convolution is wrong for
-// even kernels (∂x off by up to ~20 here) or panics while building the reverse
-// convolution; Native therefore uses the MatMul form for them.
+// formulation. GoMLX's gradient of its native convolution is wrong for even
+// kernels (TestUpstreamEvenKernelConvGradient); Native therefore uses the
+// MatMul form for them.
 func TestEvenKernelGolden(t *testing.T) {
-	data, err := os.ReadFile("testdata/even_kernel.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gold struct {
-		Cases []struct {
-			Transposed            bool
-			Batch, HW, Cin, Cout  int
-			K, S, P               int
-			Y, DX, DKernel, DBias []float64
-		}
-	}
-	if err := json.Unmarshal(data, &gold); err != nil {
-		t.Fatal(err)
-	}
-	formula := func(seed, n int, scale float64) []float32 {
-		out := make([]float32, n)
-		for i := range out {
-			out[i] = float32(scale * math.Sin(0.37*float64(i)+0.61*float64(seed)))
-		}
-		return out
-	}
+	gold := loadEvenKernelGolden(t)
 	for _, c := range gold.Cases {
 		x := tensors.FromFlatDataAndDimensions(formula(1, c.Batch*c.HW*c.HW*c.Cin, 1), c.Batch, c.HW, c.HW, c.Cin)
 		kern := tensors.FromFlatDataAndDimensions(formula(2, c.K*c.K*c.Cin*c.Cout, 0.5), c.K, c.K, c.Cin, c.Cout)
@@ -79,4 +58,35 @@ func TestEvenKernelGolden(t *testing.T) {
 			}
 		}
 	}
+}
+
+// evenKernelCase is one case of testdata/even_kernel.json (PyTorch's values).
+type evenKernelCase struct {
+	Transposed            bool
+	Batch, HW, Cin, Cout  int
+	K, S, P               int
+	Y, DX, DKernel, DBias []float64
+}
+
+// loadEvenKernelGolden reads testdata/even_kernel.json.
+func loadEvenKernelGolden(t *testing.T) (gold struct{ Cases []evenKernelCase }) {
+	t.Helper()
+	data, err := os.ReadFile("testdata/even_kernel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &gold); err != nil {
+		t.Fatal(err)
+	}
+	return gold
+}
+
+// formula is the deterministic input of gen_even_kernel.py:
+// scale·sin(0.37·i + 0.61·seed).
+func formula(seed, n int, scale float64) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(scale * math.Sin(0.37*float64(i)+0.61*float64(seed)))
+	}
+	return out
 }

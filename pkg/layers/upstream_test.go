@@ -1,9 +1,7 @@
 package layers
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -20,28 +18,7 @@ import (
 // TestUpstreamEvenKernelConvGradient: GoMLX's convolution gradient for even
 // kernels (cifar-flat's k2 s1 p0 layers) against PyTorch's (even_kernel.json).
 func TestUpstreamEvenKernelConvGradient(t *testing.T) {
-	data, err := os.ReadFile("testdata/even_kernel.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gold struct {
-		Cases []struct {
-			Transposed           bool
-			Batch, HW, Cin, Cout int
-			K, S, P              int
-			Y, DX, DKernel       []float64
-		}
-	}
-	if err := json.Unmarshal(data, &gold); err != nil {
-		t.Fatal(err)
-	}
-	formula := func(seed, n int, scale float64) []float32 {
-		out := make([]float32, n)
-		for i := range out {
-			out[i] = float32(scale * math.Sin(0.37*float64(i)+0.61*float64(seed)))
-		}
-		return out
-	}
+	gold := loadEvenKernelGolden(t)
 	wrong := 0
 	for _, c := range gold.Cases {
 		if c.Transposed {

@@ -4,11 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/cmemae/cmemae/pkg/internal/testbackend"
 	"github.com/cmemae/cmemae/pkg/layers"
 )
 
@@ -54,31 +51,10 @@ func TestGoldenGradientsBatch64(t *testing.T) {
 	if len(want.Grad) == 0 {
 		t.Fatal("golden batch-64 gradients missing: regenerate testdata/golden.json with gen_golden.py")
 	}
-	names := []string{"memory"}
-	for n := range goldenGradientPaths {
-		names = append(names, n)
-	}
-	backend := testbackend.Go(t)
+	names := append([]string{"memory"}, goldenGradientNames()...)
 	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		t.Run(f.String(), func(t *testing.T) {
-			cfg := DefaultConfig("mnist-flat", KindMemAE)
-			cfg.Formulation = f
-			m, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			store := model.NewStore()
-			setGoldenWeights(t, m, store)
-			exec := model.MustNewExec(backend, store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
-				g := x.Graph()
-				scope.Store().SetTraining(g, true)
-				o := m.Forward(scope, x, nil, CondNone)
-				wrt := []*graph.Node{m.MemoryItems(scope, g)}
-				for _, n := range names[1:] {
-					wrt = append(wrt, scope.Store().GetVariable(goldenGradientPaths[n]).NodeValue(g))
-				}
-				return append([]*graph.Node{o.Loss}, graph.Gradient(o.Loss, wrt...)...)
-			})
+			exec := goldenGradientExec(t, f, false)
 			x := goldenInput(64)
 			tensors.MutableFlatData(x, func(v []float32) {
 				for i := range v {

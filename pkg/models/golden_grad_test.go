@@ -3,8 +3,10 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -38,43 +40,10 @@ type goldenGradients struct {
 func TestGoldenGradients(t *testing.T) {
 	raw := loadGoldenRaw(t)
 	want := raw.Gradients
-	paths := map[string]string{
-		"enc_conv0_w":   "/encoder/conv_0/weights",
-		"enc_conv1_w":   "/encoder/conv_1/weights",
-		"enc_conv3_w":   "/encoder/conv_3/weights",
-		"enc_bn0_gamma": "/encoder/bn_0/gamma",
-		"enc_bn1_beta":  "/encoder/bn_1/beta",
-		"dec_convt0_w":  "/decoder/convt_0/weights",
-		"dec_convt2_w":  "/decoder/convt_2/weights",
-		"dec_convt3_w":  "/decoder/convt_3/weights",
-		"dec_convt3_b":  "/decoder/convt_3/biases",
-		"dec_bn2_gamma": "/decoder/bn_2/gamma",
-	}
-	names := []string{"x", "memory"}
-	for n := range paths {
-		names = append(names, n)
-	}
-	backend := testbackend.Go(t)
+	names := append([]string{"x", "memory"}, goldenGradientNames()...)
 	for _, f := range []layers.Formulation{layers.Fast, layers.Im2Col, layers.Native} {
 		t.Run(f.String(), func(t *testing.T) {
-			cfg := DefaultConfig("mnist-flat", KindMemAE)
-			cfg.Formulation = f
-			m, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			store := model.NewStore()
-			setGoldenWeights(t, m, store)
-			exec := model.MustNewExec(backend, store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
-				g := x.Graph()
-				scope.Store().SetTraining(g, true)
-				o := m.Forward(scope, x, nil, CondNone)
-				wrt := []*graph.Node{x, m.MemoryItems(scope, g)}
-				for _, n := range names[2:] {
-					wrt = append(wrt, scope.Store().GetVariable(paths[n]).NodeValue(g))
-				}
-				return append([]*graph.Node{o.Loss}, graph.Gradient(o.Loss, wrt...)...)
-			})
+			exec := goldenGradientExec(t, f, true)
 			res, err := exec.Call(goldenInput(4))
 			if err != nil {
 				t.Fatal(err)
@@ -157,4 +126,39 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("parsing %s: %w", path, err)
 	}
 	return nil
+}
+
+// goldenGradientNames are the golden gradients of model variables (sorted).
+func goldenGradientNames() []string {
+	return slices.Sorted(maps.Keys(goldenGradientPaths))
+}
+
+// goldenGradientExec builds the train-mode mnist-flat MemAE with the golden
+// weights in formulation f and returns an executable giving its loss and the
+// gradients of the loss with respect to the input (when withX), the memory
+// and the variables of goldenGradientNames, in that order.
+func goldenGradientExec(t *testing.T, f layers.Formulation, withX bool) *model.Exec {
+	t.Helper()
+	cfg := DefaultConfig("mnist-flat", KindMemAE)
+	cfg.Formulation = f
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	setGoldenWeights(t, m, store)
+	return model.MustNewExec(testbackend.Go(t), store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
+		g := x.Graph()
+		scope.Store().SetTraining(g, true)
+		o := m.Forward(scope, x, nil, CondNone)
+		var wrt []*graph.Node
+		if withX {
+			wrt = append(wrt, x)
+		}
+		wrt = append(wrt, m.MemoryItems(scope, g))
+		for _, n := range goldenGradientNames() {
+			wrt = append(wrt, scope.Store().GetVariable(goldenGradientPaths[n]).NodeValue(g))
+		}
+		return append([]*graph.Node{o.Loss}, graph.Gradient(o.Loss, wrt...)...)
+	})
 }
