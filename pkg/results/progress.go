@@ -3,7 +3,6 @@ package results
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,24 +39,10 @@ func (p RunProgress) Matches(r Row) bool {
 // with a metrics.csv), in the order of Load.
 func LoadProgress(root string) ([]RunProgress, error) {
 	var out []RunProgress
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == CheckpointsDir {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || d.Name() != MetricsFile {
-			return nil
-		}
-		rows, err := ReadCSV(path)
-		if err != nil {
-			return err
-		}
+	err := walkMetrics(root, func(path string, rows []Row) (err error) {
 		if len(rows) == 0 {
 			return nil
 		}
-		fillFromPath(rows, root, path)
 		dir := filepath.Dir(path)
 		p := RunProgress{Dir: dir, Experiment: rows[0].Experiment, Params: rows[0].Params, Seed: rows[0].Seed, Target: rows[0].Target}
 		for _, r := range rows {

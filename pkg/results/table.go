@@ -44,21 +44,7 @@ const (
 // run directory's path (see the package documentation for the layout).
 func Load(root string) (Table, error) {
 	var t Table
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == CheckpointsDir {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || d.Name() != MetricsFile {
-			return nil
-		}
-		rows, err := ReadCSV(path)
-		if err != nil {
-			return err
-		}
-		fillFromPath(rows, root, path)
+	err := walkMetrics(root, func(_ string, rows []Row) error {
 		t.Rows = append(t.Rows, rows...)
 		return nil
 	})
@@ -322,4 +308,27 @@ func digitPrefix(s string) int {
 		i++
 	}
 	return i
+}
+
+// walkMetrics calls fn with the rows of every metrics.csv below root (identity
+// columns completed from its path; checkpoint directories skipped), in
+// WalkDir's order.
+func walkMetrics(root string, fn func(path string, rows []Row) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == CheckpointsDir {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || d.Name() != MetricsFile {
+			return nil
+		}
+		rows, err := ReadCSV(path)
+		if err != nil {
+			return err
+		}
+		fillFromPath(rows, root, path)
+		return fn(path, rows)
+	})
 }
