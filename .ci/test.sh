@@ -11,6 +11,8 @@
 #   2. gofmt     fails if `gofmt -l` lists files
 #   3. vet       go vet ./... (and the modules .ci/pjrt-install and .ci/repocheck)
 #   4. simd/test GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
+#      fuzz      every Fuzz target (IDX, CIFAR, checkpoints, overrides, experiment YAML)
+#                for CMEMAE_FUZZTIME (3s) each, from its corpus under testdata/fuzz
 #      repocheck the repository checks' own module, .ci/repocheck: Dockerfile,
 #                entrypoint, notebook set-up (its go.mod keeps CI-only dependencies,
 #                BuildKit's parser and chromedp, out of the project's)
@@ -136,6 +138,18 @@ run_notebooks() {
 }
 
 stage fresh bash .ci/check-fresh.sh
+# fuzz_briefly runs every fuzz target of the readers of untrusted bytes for a few
+# seconds (CMEMAE_FUZZTIME, default 3s) from its committed corpus (testdata/fuzz).
+fuzz_briefly() {
+  local target pkg rc=0
+  while read -r pkg target; do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${CMEMAE_FUZZTIME:-3s}" -parallel 1 "./${pkg}" || rc=1
+  done < <(grep -l '^func Fuzz' pkg/*/*_test.go | while read -r f; do
+    sed -n 's/^func \(Fuzz[A-Za-z0-9]*\)(.*/\1/p' "${f}" | sed "s|^|$(dirname "${f}") |"
+  done)
+  return "${rc}"
+}
+
 stage install bash .ci/install.sh || {
   echo "install failed: stopping"
   exit 1
@@ -150,6 +164,7 @@ in_repocheck() { (cd "${REPO}/.ci/repocheck" && "$@"); }
 stage vet vet_all
 stage simd pick_goexperiment
 stage test go test -count=1 -timeout 45m ./...
+stage fuzz fuzz_briefly
 stage repocheck in_repocheck go test -count=1 ./...
 stage notebooks run_notebooks
 stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
