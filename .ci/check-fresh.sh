@@ -73,7 +73,7 @@ links=()
 for d in /usr/local/bin /usr/bin /usr/sbin; do
   for f in "${d}"/*; do
     n="${f##*/}"
-    case "${n}" in jupyter* | ipython* | chromium* | gonb) continue ;; esac
+    case "${n}" in jupyter* | ipython* | chromium* | gonb | slurm* | munge*) continue ;; esac
     [[ -n "${hidden[${n}]:-}" || -n "${seen[${n}]:-}" || ! -x "${f}" ]] && continue
     seen["${n}"]=1
     links+=("${f}")
@@ -110,15 +110,18 @@ esac
 EOF
 chmod +x "${SANDBOX}/fake-jupyter"
 fake apt-get "[[ \"\$*\" == *install* ]] || exit 0
+# standin NAME: a command that fails, as a new file (rm first: never write through a
+# link into the real system, e.g. Debian's /usr/sbin/slurmctld → /etc/alternatives/…).
+standin() { rm -f '${SYSBIN}/'\$1; printf '#!/bin/sh\\nexit 1\\n' >'${SYSBIN}/'\$1; chmod +x '${SYSBIN}/'\$1; }
 for p in \"\$@\"; do
   case \"\$p\" in -* | install | env | DEBIAN_FRONTEND=*) continue ;; esac
   touch '${SANDBOX}/dpkg/'\"\$p\"
   case \"\$p\" in
-  jupyter-* | python3-nbclient | python3-ipykernel) cp '${SANDBOX}/fake-jupyter' '${SYSBIN}/jupyter' ;;
-  chromium) printf '#!/bin/sh\nexit 0\n' >'${SYSBIN}/chromium'; chmod +x '${SYSBIN}/chromium' ;;
-  munge) for c in munged munge unmunge; do printf '#!/bin/sh\nexit 1\n' >'${SYSBIN}/'\$c; chmod +x '${SYSBIN}/'\$c; done ;;
-  slurmctld | slurmd) printf '#!/bin/sh\nexit 1\n' >'${SYSBIN}/'\$p; chmod +x '${SYSBIN}/'\$p ;;
-  slurm-client) for c in sbatch squeue sinfo scancel scontrol; do printf '#!/bin/sh\nexit 1\n' >'${SYSBIN}/'\$c; chmod +x '${SYSBIN}/'\$c; done ;;
+  jupyter-* | python3-nbclient | python3-ipykernel) rm -f '${SYSBIN}/jupyter'; cp '${SANDBOX}/fake-jupyter' '${SYSBIN}/jupyter' ;;
+  chromium) rm -f '${SYSBIN}/chromium'; printf '#!/bin/sh\nexit 0\n' >'${SYSBIN}/chromium'; chmod +x '${SYSBIN}/chromium' ;;
+  munge) for c in munged munge unmunge; do standin \$c; done ;;
+  slurmctld | slurmd) standin \$p ;;
+  slurm-client) for c in sbatch squeue sinfo scancel scontrol; do standin \$c; done ;;
   esac
 done"
 fake gofmt 'exit 0'

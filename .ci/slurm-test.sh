@@ -270,7 +270,7 @@ for r in "${RUNS[@]}"; do
     log "ok ${r}: epochs ${epochs}, metrics.csv identical to the single-machine run"
   fi
 done
-n_resumed="$(cat "${LOGS2[@]}" | grep -c "train: resuming slurm/${victim} from checkpoint epoch_" || true)"
+n_resumed="$(cat "${LOGS2[@]}" | grep -c "train: resuming slurm/${victim} from checkpoint " || true)"
 n_complete="$(cat "${LOGS2[@]}" | grep -c '^  already complete' || true)"
 log "second array: ${n_resumed} run resumed from a checkpoint (want 1), ${n_complete} skipped as complete (want 3)"
 check test "${n_resumed}" = 1
