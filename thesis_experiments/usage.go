@@ -40,7 +40,7 @@ with datamodule.targets=[0] (one digit) and trainer.max_epochs=10.
 experiment=smoke shows the method working in about 20 s.
 
 Examples:
-  go run ./thesis_experiments experiment=smoke                   # ~20 s, AUROC ~0.97
+  go run ./thesis_experiments experiment=smoke                   # ~20 s, AUROC ~0.96
   go run ./thesis_experiments model=memae datamodule=mnist
   go run ./thesis_experiments -n model=memae datamodule=mnist    # runs + estimated duration
   go run ./thesis_experiments model=ae datamodule=cifar datamodule.targets=[3] trainer.max_epochs=10
