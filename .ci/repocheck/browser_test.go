@@ -65,66 +65,9 @@ func TestBrowserRunsQuickstart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
-	// A scratch copy of the project: the notebook server saves notebooks, and the
-	// notebooks' go.work uses "${GONB_DIR}/..", so the copy keeps the repository layout.
-	work := t.TempDir()
-	project := filepath.Join(work, "cmemae")
-	if err := copyProject(root, project); err != nil {
-		t.Fatal(err)
-	}
-
-	jupyter := lookPath(t, "jupyter", "/usr/bin/jupyter")
 	chromium := lookPath(t, "chromium", "/usr/bin/chromium")
-	if out, err := exec.Command(jupyter, "kernelspec", "list").CombinedOutput(); err != nil || !bytes.Contains(out, []byte("gonb")) {
-		t.Fatalf("GoNB kernel not registered (run .ci/install.sh; JUPYTER_DATA_DIR=%q): %v\n%s", os.Getenv("JUPYTER_DATA_DIR"), err, out)
-	}
-
-	// Classic Notebook server on loopback with a random token.
-	port := freePort(t)
-	tokenBytes := make([]byte, 16)
-	if _, err := rand.Read(tokenBytes); err != nil {
-		t.Fatal(err)
-	}
-	token := hex.EncodeToString(tokenBytes)
-	serverLog, err := os.Create(filepath.Join(artifacts, "browser-"+stem+"-jupyter.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer serverLog.Close()
-	server := exec.Command(jupyter, "notebook", "--no-browser", "--ip=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--port-retries=0",
-		"--NotebookApp.token="+token, "--NotebookApp.password=",
-		"--notebook-dir="+project)
-	if os.Geteuid() == 0 {
-		server.Args = append(server.Args, "--allow-root") // CI containers run as root
-	}
-	server.Env = append(os.Environ(),
-		"JUPYTER_CONFIG_DIR="+filepath.Join(work, "jupyter-config"),
-		"JUPYTER_RUNTIME_DIR="+filepath.Join(work, "jupyter-runtime"),
-		"CMEMAE_BUDGET=quick",
-		"CMEMAE_RESULTS_DIR="+filepath.Join(work, "results")) // fresh: the notebook trains
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		server.Env = append(server.Env, "GOMLX_BACKEND=go")
-	}
-	server.Stdout, server.Stderr = serverLog, serverLog
-	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // kernels are its children
-	if err := server.Start(); err != nil {
-		t.Fatalf("starting the notebook server: %v", err)
-	}
-	defer func() {
-		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = server.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHTTP(t, ctx, base+"/api/status?token="+token, 90*time.Second)
-	t.Logf("notebook server up at %s (log: %s)", base, serverLog.Name())
+	base, token, work := notebookServer(t, ctx, root, filepath.Join(artifacts, "browser-"+stem+"-jupyter.log"),
+		"CMEMAE_BUDGET=quick", "CMEMAE_RESULTS_DIR=") // the notebook trains, into its scratch copy
 
 	// Headless Chromium, driven by chromedp over the DevTools protocol.
 	chromeLog, err := os.Create(filepath.Join(artifacts, "browser-"+stem+"-chromium.log"))
@@ -424,4 +367,74 @@ func copyProject(root, dst string) error {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), content, 0o644)
 	})
+}
+
+// notebookServer starts Debian's classic Jupyter Notebook server with the GoNB
+// kernel on loopback, with a random token, serving a scratch copy of the project
+// (the server saves notebooks, and the notebooks' go.work uses "${GONB_DIR}/..",
+// so the copy keeps the repository layout), and stops it (and its kernels) when
+// the test ends. env is added to the server's environment; "CMEMAE_RESULTS_DIR="
+// becomes a fresh results directory in the scratch space. The server's output
+// goes to logPath. It returns the base URL, the token and the scratch directory.
+func notebookServer(t *testing.T, ctx context.Context, root, logPath string, env ...string) (base, token, work string) {
+	t.Helper()
+	work = t.TempDir()
+	project := filepath.Join(work, "cmemae")
+	if err := copyProject(root, project); err != nil {
+		t.Fatal(err)
+	}
+	jupyter := lookPath(t, "jupyter", "/usr/bin/jupyter")
+	if out, err := exec.Command(jupyter, "kernelspec", "list").CombinedOutput(); err != nil || !bytes.Contains(out, []byte("gonb")) {
+		t.Fatalf("GoNB kernel not registered (run .ci/install.sh; JUPYTER_DATA_DIR=%q): %v\n%s", os.Getenv("JUPYTER_DATA_DIR"), err, out)
+	}
+	port := freePort(t)
+	tokenBytes := make([]byte, 16)
+	if _, err := rand.Read(tokenBytes); err != nil {
+		t.Fatal(err)
+	}
+	token = hex.EncodeToString(tokenBytes)
+	serverLog, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := exec.Command(jupyter, "notebook", "--no-browser", "--ip=127.0.0.1",
+		fmt.Sprintf("--port=%d", port), "--port-retries=0",
+		"--NotebookApp.token="+token, "--NotebookApp.password=",
+		"--notebook-dir="+project)
+	if os.Geteuid() == 0 {
+		server.Args = append(server.Args, "--allow-root") // CI containers run as root
+	}
+	server.Env = append(os.Environ(),
+		"JUPYTER_CONFIG_DIR="+filepath.Join(work, "jupyter-config"),
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(work, "jupyter-runtime"))
+	for _, kv := range env {
+		if kv == "CMEMAE_RESULTS_DIR=" {
+			kv += filepath.Join(work, "results")
+		}
+		server.Env = append(server.Env, kv)
+	}
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		server.Env = append(server.Env, "GOMLX_BACKEND=go")
+	}
+	server.Stdout, server.Stderr = serverLog, serverLog
+	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // kernels are its children
+	if err := server.Start(); err != nil {
+		t.Fatalf("starting the notebook server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = server.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		serverLog.Close()
+	})
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, ctx, base+"/api/status?token="+token, 90*time.Second)
+	t.Logf("notebook server up at %s (log: %s)", base, logPath)
+	return base, token, work
 }

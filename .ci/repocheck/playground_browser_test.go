@@ -2,14 +2,10 @@ package repocheck
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,56 +39,9 @@ func TestBrowserPlayground(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	work := t.TempDir()
-	project := filepath.Join(work, "cmemae")
-	if err := copyProject(root, project); err != nil {
-		t.Fatal(err)
-	}
-	jupyter := lookPath(t, "jupyter", "/usr/bin/jupyter")
 	chromium := lookPath(t, "chromium", "/usr/bin/chromium")
-
-	port := freePort(t)
-	tokenBytes := make([]byte, 16)
-	if _, err := rand.Read(tokenBytes); err != nil {
-		t.Fatal(err)
-	}
-	token := hex.EncodeToString(tokenBytes)
-	serverLog, err := os.Create(filepath.Join(artifacts, "browser-playground-jupyter.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer serverLog.Close()
-	server := exec.Command(jupyter, "notebook", "--no-browser", "--ip=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--port-retries=0",
-		"--NotebookApp.token="+token, "--NotebookApp.password=", "--notebook-dir="+project)
-	if os.Geteuid() == 0 {
-		server.Args = append(server.Args, "--allow-root")
-	}
-	server.Env = append(os.Environ(),
-		"JUPYTER_CONFIG_DIR="+filepath.Join(work, "jupyter-config"),
-		"JUPYTER_RUNTIME_DIR="+filepath.Join(work, "jupyter-runtime"),
+	base, token, work := notebookServer(t, ctx, root, filepath.Join(artifacts, "browser-playground-jupyter.log"),
 		"CMEMAE_WIDGET_IDLE=240") // a failed Stop still ends the cell
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		server.Env = append(server.Env, "GOMLX_BACKEND=go")
-	}
-	server.Stdout, server.Stderr = serverLog, serverLog
-	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := server.Start(); err != nil {
-		t.Fatalf("starting the notebook server: %v", err)
-	}
-	defer func() {
-		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = server.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHTTP(t, ctx, base+"/api/status?token="+token, 90*time.Second)
 
 	opts := append(HeadlessOptions(chromium, filepath.Join(work, "chromium-profile")), chromedp.WindowSize(1280, 1600))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
