@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/plots"
 	"github.com/cmemae/cmemae/pkg/results"
@@ -74,7 +75,12 @@ func TestRunLoadAnalyse(t *testing.T) {
 		t.Errorf("second RunAll: %q, %d rows vs %d", out.String(), tab2.Len(), tab.Len())
 	}
 	dir := exps[0].RunDir([]int{3})
-	if !Complete(dir, 2, []int{3}) || Complete(dir, 3, []int{3}) || Complete(dir, 2, []int{3, 4}) {
+	complete := func(lastEpoch int, targets []int) bool {
+		e := exps[0]
+		e.Trainer.MaxEpochs = lastEpoch
+		return experiment.Run{Experiment: e, Targets: targets, Dir: dir}.Complete()
+	}
+	if !complete(2, []int{3}) || complete(3, []int{3}) || complete(2, []int{3, 4}) {
 		t.Error("Complete")
 	}
 

@@ -117,14 +117,6 @@ func (r *Runner) Dataset(name, dataDir string) (trainSet, testSet *data.Dataset,
 	return trainSet, testSet, nil
 }
 
-// Complete reports whether the run directory's metrics.csv holds the given
-// last epoch for each of the targets.
-func Complete(runDir string, lastEpoch int, targets []int) bool {
-	var e config.Experiment
-	e.Trainer.MaxEpochs = lastEpoch
-	return experiment.Run{Experiment: e, Targets: targets, Dir: runDir}.Complete()
-}
-
 // RunAll trains every run (experiment × target group) of exps that is not
 // complete yet and returns the rows of all of them. Complete runs are read
 // from the budget's shipped results first (RunDir), then from
