@@ -116,18 +116,17 @@ func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run R
 	}
 	for i, run := range runs {
 		var res *train.RunResult
-		if !run.Complete() {
-			var err error
+		rows, err := run.Metrics()
+		if err != nil || !run.completeIn(rows) {
 			if res, err = d.Train(ctx, run); err != nil {
 				return t, fmt.Errorf("experiment: run %d/%d (%s): %w", i+1, len(runs), run.Dir, err)
+			}
+			if rows, err = run.Metrics(); err != nil {
+				return t, fmt.Errorf("experiment: run %d/%d: %w", i+1, len(runs), err)
 			}
 		}
 		if after != nil {
 			after(i, run, res)
-		}
-		rows, err := run.Metrics()
-		if err != nil {
-			return t, fmt.Errorf("experiment: run %d/%d: %w", i+1, len(runs), err)
 		}
 		t.Rows = append(t.Rows, rows...)
 	}

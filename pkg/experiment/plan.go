@@ -30,10 +30,13 @@ func Plan(exps []config.Experiment) []Run {
 // Complete reports whether the run's metrics.csv holds its last epoch
 // (trainer.max_epochs) for each of its targets.
 func (r Run) Complete() bool {
-	rows, err := results.ReadCSV(filepath.Join(r.Dir, results.MetricsFile))
-	if err != nil {
-		return false
-	}
+	rows, err := r.Metrics()
+	return err == nil && r.completeIn(rows)
+}
+
+// completeIn reports whether rows (the run's metrics) hold its last epoch
+// for each of its targets.
+func (r Run) completeIn(rows []results.Row) bool {
 	seen := map[int]bool{}
 	for _, row := range rows {
 		if row.Epoch == r.Experiment.Trainer.MaxEpochs {
