@@ -199,7 +199,7 @@ func (r *runner) runJob(ctx context.Context, j job) error {
 	if len(res.Epochs) == 0 && res.ResumedFrom >= 0 {
 		fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", res.ResumedFrom)
 	}
-	if line := bestLine(j.Dir); line != "" {
+	if line := bestLine(j); line != "" {
 		fmt.Fprintln(r.stdout, "  "+line)
 	}
 	return nil
@@ -225,8 +225,9 @@ func epochLine(er train.EpochResult, maxEpochs int) string {
 }
 
 // bestLine summarises a run's metrics.csv: best mean AUROC over targets and its epoch.
-func bestLine(dir string) string {
-	rows, err := results.ReadCSV(filepath.Join(dir, results.MetricsFile))
+func bestLine(j job) string {
+	dir := j.Dir
+	rows, err := j.Metrics()
 	if err != nil || len(rows) == 0 {
 		return ""
 	}
@@ -252,7 +253,7 @@ func bestLine(dir string) string {
 func printSummary(w io.Writer, jobs []job) {
 	var tab results.Table
 	for _, j := range jobs {
-		rows, err := results.ReadCSV(filepath.Join(j.Dir, results.MetricsFile))
+		rows, err := j.Metrics()
 		if err == nil {
 			tab.Rows = append(tab.Rows, rows...)
 		}

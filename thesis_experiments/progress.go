@@ -212,9 +212,11 @@ func (k estimateKey) String() string {
 func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) error {
 	total, left := 0, 0
 	keys := map[estimateKey][]int{}
+	remaining := make([]int, len(jobs)) // per job (each reads its checkpoints once)
 	for i, j := range jobs {
 		total += j.Experiment.Trainer.MaxEpochs
-		left += remainingEpochs(j)
+		remaining[i] = remainingEpochs(j)
+		left += remaining[i]
 		name := j.Experiment.Model.Arch
 		if j.Experiment.Model.Name == "ae" || j.Experiment.Model.Name == "cond-ae" {
 			name += "-ae"
@@ -249,7 +251,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 		for _, i := range keys[k] {
 			nTrain, nTest := epochImages(jobs[i], r.opts.maxTestImages)
 			epoch := float64(nTrain)/res.TrainIPS + float64(nTest)/res.EvalIPS
-			if n := remainingEpochs(jobs[i]); n > 0 {
+			if n := remaining[i]; n > 0 {
 				part += float64(n)*epoch + res.WarmupS
 			}
 		}

@@ -183,7 +183,7 @@ func (r *runner) skipCompleted(j job) bool {
 		return false
 	}
 	fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", j.Experiment.Trainer.MaxEpochs)
-	if line := bestLine(j.Dir); line != "" {
+	if line := bestLine(j); line != "" {
 		fmt.Fprintln(r.stdout, "  "+line)
 	}
 	return true

@@ -165,11 +165,7 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.WriteFile(out, []byte(script), 0o755); err != nil {
 		return fmt.Errorf("sbatch: writing the script: %w", err)
 	}
-	array := fmt.Sprintf("0-%d", tasks-1)
-	if o.parallel > 0 {
-		array += fmt.Sprintf("%%%d", o.parallel)
-	}
-	fmt.Fprintf(stdout, "wrote %s: %d run(s) in a %d-task array (--array=%s), task logs in %s\n", out, len(jobs), tasks, array, logs)
+	fmt.Fprintf(stdout, "wrote %s: %d run(s) in a %d-task array (--array=%s), task logs in %s\n", out, len(jobs), tasks, arraySpec(tasks, o.parallel), logs)
 	fmt.Fprintf(stdout, "submit:   sbatch %s\n", shellQuote(out))
 	fmt.Fprintf(stdout, "watch:    squeue --me; tail -f %s/*.out\n", shellQuote(logs))
 	fmt.Fprintf(stdout, "results:  %s table %s\n", commandName(), shellQuote(filepath.Join(exps[0].ResultsDir, name)))
@@ -218,6 +214,16 @@ type sbatchPlan struct {
 	resultsDir  string
 }
 
+// arraySpec is sbatch's --array value: tasks 0..n-1, at most parallel at once
+// (0: no limit).
+func arraySpec(tasks, parallel int) string {
+	spec := fmt.Sprintf("0-%d", tasks-1)
+	if parallel > 0 {
+		spec += fmt.Sprintf("%%%d", parallel)
+	}
+	return spec
+}
+
 // sbatchScript renders the batch script.
 func sbatchScript(o sbatchOptions, p sbatchPlan) string {
 	var b strings.Builder
@@ -225,10 +231,7 @@ func sbatchScript(o sbatchOptions, p sbatchPlan) string {
 	if jobName == "" {
 		jobName = "cmemae-" + sanitizeJobName(p.name)
 	}
-	array := fmt.Sprintf("0-%d", p.tasks-1)
-	if o.parallel > 0 {
-		array += fmt.Sprintf("%%%d", o.parallel)
-	}
+	array := arraySpec(p.tasks, o.parallel)
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "# C-MemAE runs on Slurm, written by `thesis_experiments sbatch` on %s.\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "# %d run(s) (list them: %s -n %s) in %d array task(s): task i trains the runs r\n",
@@ -308,7 +311,7 @@ func copySelf(path string) (string, error) {
 
 // commandName is how the user ran this program, for printed hints.
 func commandName() string {
-	if self, err := os.Executable(); err == nil && strings.Contains(self, string(filepath.Separator)+"go-build") {
+	if underGoRun() {
 		return "go run ./thesis_experiments"
 	}
 	return filepath.Base(os.Args[0])

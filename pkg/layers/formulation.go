@@ -91,11 +91,6 @@ func (f Formulation) resolve(g *graph.Graph) Formulation {
 	return FormulationForBackend(g.Backend())
 }
 
-// im2col reports whether f is one of the Im2Col forms.
-func (f Formulation) im2col() bool {
-	return f == Im2Col || f == im2colSubPixel || f == im2colPhases
-}
-
 // FormulationForBackend is the automatic choice for a backend: Fast for the
 // pure-Go backend (String() "go", Name() "Go Backend"), Native otherwise.
 func FormulationForBackend(b compute.Backend) Formulation {

@@ -168,11 +168,11 @@ func NewPlayground() (*Playground, error) {
 	if notice != "" {
 		fmt.Println(notice)
 	}
-	tr, err := data.Load("mnist", data.Train, data.LoadOptions{})
+	tr, err := data.LoadCached("mnist", data.Train, data.LoadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("playground: %w", err)
 	}
-	te, err := data.Load("mnist", data.Test, data.LoadOptions{})
+	te, err := data.LoadCached("mnist", data.Test, data.LoadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("playground: %w", err)
 	}

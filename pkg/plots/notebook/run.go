@@ -57,7 +57,7 @@ func Available(name string) bool {
 			os.Unsetenv(data.EnvOffline)
 		}
 	}()
-	_, err := data.Load(name, data.Test, data.LoadOptions{})
+	_, err := data.LoadCached(name, data.Test, data.LoadOptions{})
 	return err == nil
 }
 
