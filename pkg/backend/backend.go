@@ -57,14 +57,13 @@ func explainXLA(config string, err error) error {
 	return err
 }
 
+// xlaAliases are the other names GoMLX registers for the XLA backend.
+var xlaAliases = []string{"stablehlo", "hlo", "shlo"}
+
 // isXLAConfig reports whether a backend configuration selects XLA.
 func isXLAConfig(config string) bool {
 	name, _, _ := strings.Cut(config, ":")
-	switch name {
-	case "xla", "stablehlo", "hlo", "shlo":
-		return true
-	}
-	return false
+	return name == "xla" || slices.Contains(xlaAliases, name)
 }
 
 // New returns the compute backend named name (see the package documentation
@@ -120,7 +119,7 @@ func Available() []string {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		// Aliases of XLA are noise for users.
-		if n == "stablehlo" || n == "hlo" || n == "shlo" {
+		if slices.Contains(xlaAliases, n) {
 			continue
 		}
 		out = append(out, n)
@@ -148,12 +147,7 @@ func newWithConfig(config string) (b compute.Backend, err error) {
 func safeProbe() (config, reason string) {
 	defer func() {
 		if r := recover(); r != nil {
-			config, reason = "", fmt.Sprintf("XLA plugin probe failed: %v", r)
-			if xlaDiagnose != nil {
-				if why := xlaDiagnose(); why != "" {
-					reason = why
-				}
-			}
+			config, reason = "", explainXLA("xla", fmt.Errorf("XLA plugin probe failed: %v", r)).Error()
 		}
 	}()
 	return xlaProbe()

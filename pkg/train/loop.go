@@ -394,8 +394,8 @@ func (r *runner) loop(ctx context.Context) error {
 					r.opts.OnStep(epoch, step)
 				}
 			}
+			r.weightsChanged() // a frozen run keeps its weights, and its evaluation executable
 		}
-		r.weightsChanged()
 		trainLoss := lossSum / float64(max(seen, 1))
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)

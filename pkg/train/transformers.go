@@ -133,12 +133,12 @@ func (f *fewShot) apply(t config.Transformer) error {
 			return err
 		}
 		var items [][]float32
-		for _, t := range mems {
-			d, err := tensors.CopyFlatData[float32](t)
+		for _, mem := range mems {
+			d, err := tensors.CopyFlatData[float32](mem)
 			if err != nil {
 				return fmt.Errorf("train: %s: %w", t, err)
 			}
-			for i := range t.Shape().Dim(0) {
+			for i := range mem.Shape().Dim(0) {
 				items = append(items, d[i*c:(i+1)*c])
 			}
 		}
