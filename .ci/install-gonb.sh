@@ -8,7 +8,7 @@
 #   1. goimports (golang.org/x/tools ${GOIMPORTS_VERSION}) and gopls (${GOPLS_VERSION})
 #      into ${GONB_BIN_DIR}: GoNB needs both on PATH.
 #   2. gonb itself, built from the project module, so its version is the one pinned by
-#      the `tool github.com/janpfeifer/gonb` line of go.mod (v0.11.4).
+#      the `tool github.com/janpfeifer/gonb` line of go.mod (v0.11.5).
 #   3. `gonb --install` registers the kernel under ${JUPYTER_DATA_DIR:-~/.local/share/jupyter}/kernels/gonb.
 #      With GONB_RAW_ERROR=1 the kernel is registered with --raw_error (plain-text
 #      errors, what headless nbconvert runs want).
@@ -28,6 +28,11 @@ set -euo pipefail
 GOIMPORTS_VERSION="${GOIMPORTS_VERSION:-v0.44.0}"
 GOPLS_VERSION="${GOPLS_VERSION:-v0.23.0}"
 PROJECT_DIR="${PROJECT_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+# The project's go.mod needs the toolchain it names (run alone, this script has no .ci/env.sh).
+if [[ "${GOTOOLCHAIN:-local}" == local ]]; then
+  GOTOOLCHAIN="$(sed -n 's/^toolchain //p' "${PROJECT_DIR}/go.mod")"
+  export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+fi
 GONB_BIN_DIR="${GONB_BIN_DIR:-$(go env GOPATH)/bin}"
 mkdir -p "${GONB_BIN_DIR}"
 export PATH="${GONB_BIN_DIR}:${PATH}"

@@ -3,7 +3,7 @@
 # machine that already has Go. Idempotent: run it as often as you like.
 #
 #   - Debian packages: headless Jupyter (nbconvert, nbclient, jupyter-client, classic
-#     Notebook, ipykernel), Fashion-MNIST, Chromium (browser test), curl.
+#     Notebook, ipykernel), Fashion-MNIST, Chromium (browser test), curl, gcc (cgo).
 #   - GoNB + goimports + gopls, pinned, and the GoNB kernel registered in
 #     ${JUPYTER_DATA_DIR} — through .ci/install-gonb.sh, the same script the Dockerfile runs.
 #   - The modules of the project and of its checks, .ci/repocheck (`go mod download`).
@@ -19,9 +19,10 @@ source "${REPO}/.ci/env.sh"
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
+# gcc and libc6-dev: cgo, for the XLA backend and the GPU check's binaries.
 APT_PACKAGES=(
   jupyter-nbconvert python3-nbclient jupyter-client jupyter-notebook python3-ipykernel
-  dataset-fashion-mnist chromium curl ca-certificates
+  dataset-fashion-mnist chromium curl ca-certificates gcc libc6-dev
 )
 
 missing=()

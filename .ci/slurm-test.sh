@@ -43,9 +43,9 @@ die() {
 }
 
 if [[ "$(id -u)" != 0 ]]; then
-  if sudo -n true 2>/dev/null; then
+  if [[ -z "${CMEMAE_SLURM_SUDO:-}" ]] && sudo -n true 2>/dev/null; then
     log "not root: running myself with sudo"
-    exec sudo -n -E env "PATH=${PATH}" bash "${BASH_SOURCE[0]}" "$@"
+    exec sudo -n -E env "PATH=${PATH}" CMEMAE_SLURM_SUDO=1 bash "${BASH_SOURCE[0]}" "$@"
   fi
   skip "Slurm's daemons must run as root here (slurmd launches the jobs), and sudo is not available without a password"
 fi

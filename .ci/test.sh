@@ -83,11 +83,11 @@ check_gofmt() {
 }
 
 pick_goexperiment() {
-  if GOEXPERIMENT=simd go build ./... >/tmp/cmemae-simd-build.log 2>&1; then
+  if GOEXPERIMENT=simd go build ./... >${CMEMAE_CI_DIR}/simd-build.log 2>&1; then
     export GOEXPERIMENT=simd
     echo "GOEXPERIMENT=simd builds: using it for tests and notebooks"
   else
-    echo "GOEXPERIMENT=simd does not build (see /tmp/cmemae-simd-build.log): testing without it"
+    echo "GOEXPERIMENT=simd does not build (see ${CMEMAE_CI_DIR}/simd-build.log): testing without it"
     unset GOEXPERIMENT
   fi
 }
