@@ -166,7 +166,7 @@ func sweepValues(key, value string) ([]string, error) {
 		}
 		return values, nil
 	}
-	if pathKeys[key] {
+	if IsPathKey(key) {
 		return []string{value}, nil
 	}
 	if key == KeyExperiment {
