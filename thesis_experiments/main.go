@@ -123,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return runTable(ctx, args[1:], stdout, stderr)
 		case "sbatch":
 			return runSbatch(ctx, args[1:], stdout, stderr)
+		case "export":
+			return runExport(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runExperiments(ctx, args, stdout, stderr)

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
+)
+
+// export copies finished runs (config, metrics and, with -checkpoints, the
+// weights of every epoch checkpoint), lists and skips unfinished ones, and
+// refuses a destination inside the source.
+func TestExport(t *testing.T) {
+	src := t.TempDir()
+	if _, err := runCmd(t, context.Background(), "results_dir="+src, "model=memae", "datamodule.targets=[3]",
+		"datamodule.num_train_samples=32", "trainer.max_epochs=2", "save_checkpoints_every_n_epochs=1"); err != nil {
+		t.Fatal(err)
+	}
+	finished, err := filepath.Glob(filepath.Join(src, "*", "*", "seed_1", "target_3"))
+	if err != nil || len(finished) != 1 {
+		t.Fatalf("trained run: %v %v", finished, err)
+	}
+	stopped := results.RunDir(src, "other", "default", 1, []int{0})
+	if err := results.AppendCSV(filepath.Join(stopped, results.MetricsFile), []results.Row{{Experiment: "other", Params: "default",
+		Seed: 1, Target: "0", Condition: 0, Epoch: 1, AUROC: 0.5, SelectionAccuracy: math.NaN()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stopped, results.ConfigFile), []byte("trainer:\n  max_epochs: 100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	dst := filepath.Join(t.TempDir(), "shipped")
+	out, err := runCmd(t, context.Background(), "export", "-checkpoints", src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "exported 1 runs (3 checkpoints)") || !strings.Contains(out, "skipped 1 unfinished runs:\n  epoch 1 of 100  "+stopped) {
+		t.Errorf("export output:\n%s", out)
+	}
+	rel, _ := filepath.Rel(src, finished[0])
+	copied := filepath.Join(dst, rel)
+	for _, name := range []string{results.ConfigFile, results.MetricsFile} {
+		a, _ := os.ReadFile(filepath.Join(finished[0], name))
+		b, err := os.ReadFile(filepath.Join(copied, name))
+		if err != nil || len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: copied %d bytes (%v), source %d", name, len(b), err, len(a))
+		}
+	}
+	cps, err := train.ListCheckpoints(copied)
+	if err != nil || len(cps) != 3 || cps[0].Name != "init" || cps[2].Name != "epoch_0002" {
+		t.Fatalf("exported checkpoints %+v, %v; want init, epoch_0001, epoch_0002", cps, err)
+	}
+	if _, err := train.LoadCheckpoint(copied); err != nil {
+		t.Errorf("exported run does not load: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "other")); !os.IsNotExist(err) {
+		t.Errorf("the unfinished run was exported (%v)", err)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{src, filepath.Join(src, "inside")}, "lies inside the results directory"},
+		{[]string{src}, "a results directory and a destination expected"},
+		{[]string{filepath.Join(src, "missing"), dst}, "missing"},
+	} {
+		_, err := runCmd(t, context.Background(), append([]string{"export"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("export %q: %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(src, "inside")); !os.IsNotExist(err) {
+		t.Error(fmt.Errorf("export into the source wrote %s", filepath.Join(src, "inside")))
+	}
+}
