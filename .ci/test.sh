@@ -21,7 +21,8 @@
 #                fresh ${CMEMAE_CI_DIR}/results, so the notebooks train
 #   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart and
-#                drive 05_playground's widgets; screenshots in notebooks/executed/
+#                drive 05_playground's widgets; Chromium alone switches 04's executed
+#                checkpoint picker; screenshots in notebooks/executed/
 #   8. slurm     .ci/slurm-test.sh: a 4-task job array on a real single-node Slurm cluster
 #   9. gpucheck  .ci/gpu-check.sh rehearsed on the CPU (GPU_CHECK_BACKEND=go, tiny budget)
 #
@@ -169,8 +170,8 @@ stage repocheck in_repocheck go test -count=1 ./...
 stage notebooks run_notebooks
 stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' .
-stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" \
-  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground' .
+stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
+  go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground|TestBrowserPicker' .
 stage slurm bash .ci/slurm-test.sh
 stage gpucheck env GPU_CHECK_BACKEND=go GPU_CHECK_WORK="${CMEMAE_CI_DIR}/gpu-check-work" bash .ci/gpu-check.sh "${CMEMAE_CI_DIR}/gpu-check"
 

@@ -15,7 +15,7 @@ import (
 // notebook: a cell calling one of them (plots.Display(...), ...) is a figure cell.
 // TestFigureFuncs checks the list against pkg/plots's source with [PlotsFigureFuncs],
 // so pkg/plots may name its other helpers as it likes.
-var FigureFuncs = []string{"Display", "DisplayChart", "DisplaySVG", "DisplayUpdatable"}
+var FigureFuncs = []string{"Display", "DisplayChart", "DisplayPicker", "DisplaySVG", "DisplayUpdatable"}
 
 // figureCall matches a call of one of [FigureFuncs] through the package name plots.
 var figureCall = regexp.MustCompile(`\bplots\.(` + strings.Join(FigureFuncs, "|") + `)\s*\(`)
@@ -57,14 +57,20 @@ func PlotsFigureFuncs(dir fs.FS) ([]string, error) {
 	return names, nil
 }
 
-// hasFigure reports whether fields (parameters or results) hold a *Figure.
+// hasFigure reports whether fields (parameters or results) hold a *Figure,
+// or a function returning one (a figure drawn on demand, as DisplayPicker's).
 func hasFigure(fields *ast.FieldList) bool {
 	if fields == nil {
 		return false
 	}
 	for _, f := range fields.List {
-		if star, ok := f.Type.(*ast.StarExpr); ok {
-			if id, ok := star.X.(*ast.Ident); ok && id.Name == "Figure" {
+		switch t := f.Type.(type) {
+		case *ast.StarExpr:
+			if id, ok := t.X.(*ast.Ident); ok && id.Name == "Figure" {
+				return true
+			}
+		case *ast.FuncType:
+			if hasFigure(t.Results) {
 				return true
 			}
 		}

@@ -34,6 +34,8 @@ func (f *Figure) Save(path string) error { return nil }
 func show(f *Figure) {}
 func Put(id string, f *Figure, err error) {}
 func DisplayTable(rows [][]string) {}
+func Pick(options []string, draw func(i int) (*Figure, error)) error { return nil }
+func Each(visit func(f *Figure)) {}
 `
 	dir := fstest.MapFS{
 		"plots.go":      {Data: []byte(src)},
@@ -43,7 +45,7 @@ func DisplayTable(rows [][]string) {}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"Put", "Show"}; !slices.Equal(got, want) {
+	if want := []string{"Pick", "Put", "Show"}; !slices.Equal(got, want) {
 		t.Errorf("PlotsFigureFuncs = %q, want %q", got, want)
 	}
 	if _, err := PlotsFigureFuncs(fstest.MapFS{"bad.go": {Data: []byte("package plots\nfunc (")}}); err == nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/models"
-	"github.com/cmemae/cmemae/pkg/plots"
 	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -170,7 +169,7 @@ func TestCondLabel(t *testing.T) {
 	}
 }
 
-func TestDropdownOutsideNotebookAndAddressing(t *testing.T) {
+func TestAddressingFigures(t *testing.T) {
 	// A synthetic analysis: one image, one position, 3 memory items, 2 latent features.
 	a := &Analysis{N: 1, LH: 1, LW: 1, LC: 2, P: 1, M: 3,
 		Latent: []float32{0.5, -1}, Similarities: []float32{0, float32(math.Log(2)), 0}, Weights: []float32{0, 1, 0}}
@@ -183,18 +182,6 @@ func TestDropdownOutsideNotebookAndAddressing(t *testing.T) {
 	}
 	if _, err := AddressingFigures(&Analysis{}, 0, 0, "x"); err == nil {
 		t.Error("no memory: want error")
-	}
-	// Outside a notebook the default option is drawn once, errors pass through.
-	var drawn []int
-	err = Dropdown([]string{"a", "b", "c"}, 2, func(i int) (*plots.Figure, error) {
-		drawn = append(drawn, i)
-		return figs[0], nil
-	})
-	if err != nil || len(drawn) != 1 || drawn[0] != 2 {
-		t.Errorf("Dropdown drew %v, err %v; want [2]", drawn, err)
-	}
-	if err := Dropdown(nil, 0, nil); err == nil {
-		t.Error("Dropdown without options: want error")
 	}
 	if List([]int{0, 1, 4}) != "[0,1,4]" {
 		t.Error("List")

@@ -17,6 +17,10 @@ import (
 	"github.com/cmemae/cmemae/pkg/plots"
 )
 
+// WidgetIdleEnv sets how long (seconds) the playground keeps listening for
+// clicks after the last one; default 300.
+const WidgetIdleEnv = "CMEMAE_WIDGET_IDLE"
+
 // PlaygroundChoices are the values the playground's widgets offer.
 type PlaygroundChoices struct {
 	MemorySizes      []int
