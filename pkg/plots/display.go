@@ -77,7 +77,8 @@ func ShowMarkdown(md string) {
 }
 
 // HTMLTable renders a table as HTML: an optional caption, a header row and body
-// rows (cells are escaped). Rows shorter than the header are padded.
+// rows (cells are escaped). Rows shorter than the header are padded. Cells
+// wrap only after a comma (see tableCell).
 func HTMLTable(caption string, header []string, rows [][]string) string {
 	var sb strings.Builder
 	sb.WriteString(`<table style="border-collapse:collapse;font-family:monospace">`)
@@ -100,12 +101,30 @@ func HTMLTable(caption string, header []string, rows [][]string) string {
 			if i < len(r) {
 				cell = r[i]
 			}
-			fmt.Fprintf(&sb, `<td style="padding:2px 8px;text-align:right">%s</td>`, html.EscapeString(cell))
+			sb.WriteString(tableCell(cell))
 		}
 		sb.WriteString("</tr>")
 	}
 	sb.WriteString("</tbody></table>")
 	return sb.String()
+}
+
+// tableCell renders one body cell. A number never wraps; a comma-separated
+// cell (a run's params, model=memae,model.memory_size=0.0025) wraps only
+// after a comma, never inside one of its key=value parts.
+func tableCell(cell string) string {
+	const style = "padding:2px 8px;text-align:right"
+	parts := strings.Split(cell, ",")
+	if len(parts) == 1 {
+		return fmt.Sprintf(`<td style="%s;white-space:nowrap">%s</td>`, style, html.EscapeString(cell))
+	}
+	for i, p := range parts {
+		if i < len(parts)-1 {
+			p += ","
+		}
+		parts[i] = `<span style="white-space:nowrap">` + html.EscapeString(p) + "</span>"
+	}
+	return fmt.Sprintf(`<td style="%s">%s</td>`, style, strings.Join(parts, "<wbr>"))
 }
 
 // ShowTable shows a table (see HTMLTable) in the notebook.

@@ -284,8 +284,11 @@ func TestSaveAndDisplayOutsideNotebook(t *testing.T) {
 }
 
 func TestHTMLTable(t *testing.T) {
-	got := HTMLTable("AUROC <max>", []string{"class", "AE"}, [][]string{{"0", "0.961"}, {"1"}})
-	for _, want := range []string{"AUROC &lt;max&gt;", "<th", ">class<", ">0.961<", "<td style=\"padding:2px 8px;text-align:right\"></td>"} {
+	got := HTMLTable("AUROC <max>", []string{"class", "AE"}, [][]string{{"0", "0.961"}, {"1"}, {"model=memae,model.learning_rate=0.0001", "a<b"}})
+	for _, want := range []string{"AUROC &lt;max&gt;", "<th", ">class<", ">0.961<", "<td style=\"padding:2px 8px;text-align:right;white-space:nowrap\"></td>",
+		// params wrap after commas only, never inside a number
+		`<span style="white-space:nowrap">model=memae,</span><wbr><span style="white-space:nowrap">model.learning_rate=0.0001</span>`,
+		`white-space:nowrap">a&lt;b</td>`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("HTMLTable lacks %q:\n%s", want, got)
 		}
