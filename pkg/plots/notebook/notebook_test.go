@@ -3,6 +3,7 @@ package notebook
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -185,5 +186,30 @@ func TestAddressingFigures(t *testing.T) {
 	}
 	if List([]int{0, 1, 4}) != "[0,1,4]" {
 		t.Error("List")
+	}
+}
+
+// A backend notice is shown once per GoNB session (GONB_TMP_DIR), other
+// lines always; without GONB_TMP_DIR every notice is shown.
+func TestSessionNotices(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", t.TempDir())
+	var out strings.Builder
+	for range 2 { // two cells: two processes, one session
+		w := sessionNotices{&out}
+		fmt.Fprintln(w, "backend: using the pure-Go backend (slow): offline")
+		fmt.Fprintln(w, "cifar: data not present")
+	}
+	fmt.Fprintln(sessionNotices{&out}, "backend: another notice")
+	want := "backend: using the pure-Go backend (slow): offline\ncifar: data not present\ncifar: data not present\nbackend: another notice\n"
+	if out.String() != want {
+		t.Errorf("in a session:\n%s\nwant:\n%s", out.String(), want)
+	}
+	t.Setenv("GONB_TMP_DIR", "")
+	out.Reset()
+	for range 2 {
+		fmt.Fprintln(sessionNotices{&out}, "backend: x")
+	}
+	if out.String() != "backend: x\nbackend: x\n" {
+		t.Errorf("outside GoNB: %q", out.String())
 	}
 }

@@ -86,7 +86,7 @@ type Runner struct {
 // else XLA when usable, else the pure-Go backend.
 func NewRunner(budget string) (*Runner, error) {
 	r := &Runner{Budget: budget, Out: os.Stdout, driver: &experiment.Driver{}}
-	r.driver.Messages = r.Out
+	r.driver.Messages = sessionNotices{r.Out}
 	// The default backend now, so that its fallback notice shows up front.
 	if _, err := r.driver.BackendFor(""); err != nil {
 		return nil, fmt.Errorf("notebook: %w", err)
