@@ -84,11 +84,20 @@ func Similarities(z, items *Node, cosine bool) *Node {
 	zf := Reshape(z, P, c)
 	mf := Reshape(items, K*N, c)
 	if cosine {
-		zf = Div(zf, MaxScalar(Sqrt(ReduceAndKeep(Square(zf), ReduceSum, -1)), CosineEpsilon))
-		mf = Div(mf, MaxScalar(Sqrt(ReduceAndKeep(Square(mf), ReduceSum, -1)), CosineEpsilon))
+		zf = Div(zf, clampedNorm(zf))
+		mf = Div(mf, clampedNorm(mf))
 	}
 	s := MatMul(zf, Transpose(mf, 0, 1)) // [P, K*N]
 	return Reshape(s, append(lead, K, N)...)
+}
+
+// clampedNorm is max(‖x‖, CosineEpsilon) over the last axis, computed as
+// sqrt(max(‖x‖², ε²)): the same values (sqrt is monotonic), but a zero
+// vector gets PyTorch's zero gradient through the norm instead of Sqrt's
+// infinite slope at 0 times the clamp's zero (NaN). A fresh model's flat
+// latent of a single training sample is exactly zero after batch norm.
+func clampedNorm(x *Node) *Node {
+	return Sqrt(MaxScalar(ReduceAndKeep(Square(x), ReduceSum, -1), CosineEpsilon*CosineEpsilon))
 }
 
 // Weights are the addressing weights of the pre-softmax similarities: a

@@ -180,3 +180,29 @@ func TestPickKnown(t *testing.T) {
 		assertClose(t, fmt.Sprintf("weights %d", b), wts[b*P*N:(b+1)*P*N], want, 1e-6)
 	}
 }
+
+// TestCosineGradientAtZero: a latent of zeros (a fresh model's flat latent
+// after batch norm of a single sample) gets PyTorch's finite gradient
+// through the clamped norm, z/max(‖z‖, ε): d(Σ_j r_j s_j)/dz = Σ_j r_j m̂_j/ε,
+// and none into the items; before, Sqrt's infinite slope at 0 made it NaN.
+func TestCosineGradientAtZero(t *testing.T) {
+	res, err := graph.CallOnceN(testbackend.Go(t), func(z, items, r *graph.Node) []*graph.Node {
+		s := Similarities(z, items, true) // [1, 1, 2]
+		loss := graph.ReduceAllSum(graph.Mul(s, r))
+		return append([]*graph.Node{s}, graph.Gradient(loss, z, items)...)
+	}, tensors.FromFlatDataAndDimensions([]float32{0, 0}, 1, 2),
+		tensors.FromFlatDataAndDimensions([]float32{3, 4, 1, 0}, 1, 2, 2),
+		tensors.FromFlatDataAndDimensions([]float32{1, 2}, 1, 1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "similarities", tensors.MustCopyFlatData[float32](res[0]), []float64{0, 0}, 0)
+	// m̂ = (0.6, 0.8) and (1, 0): (0.6 + 2, 0.8)/1e-8.
+	dz := tensors.MustCopyFlatData[float32](res[1])
+	for i, want := range []float64{2.6e8, 0.8e8} {
+		if got := float64(dz[i]); math.IsNaN(got) || math.Abs(got-want) > 1e-5*want {
+			t.Errorf("dL/dz[%d] = %g, want %g", i, got, want)
+		}
+	}
+	assertClose(t, "dL/ditems", tensors.MustCopyFlatData[float32](res[2]), []float64{0, 0, 0, 0}, 0)
+}
