@@ -410,6 +410,10 @@ func (r *runner) loop(ctx context.Context) error {
 			}
 			return err
 		}
+		if bad := nonFinite(er); bad != "" {
+			return fmt.Errorf("train: the weights became non-finite in epoch %d: the training loss was %g, but %s (the epoch's last update diverged; learning rate %g too high?); checkpoints up to the previous epoch are kept",
+				epoch, trainLoss, bad, s.lr)
+		}
 		er.Duration = time.Since(start)
 		if err := r.appendRows(er); err != nil {
 			return err
@@ -434,6 +438,23 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// nonFinite describes the first non-finite mean test error of an epoch's
+// evaluation (a model whose weights diverged), or returns "".
+func nonFinite(er EpochResult) string {
+	for _, m := range er.PerTarget {
+		for _, e := range []struct {
+			what  string
+			n     int
+			value float64
+		}{{"normal", m.NumNormal, m.MeanErrNormal}, {"anomalous", m.NumAnomalous, m.MeanErrAnomalous}} {
+			if e.n > 0 && (math.IsNaN(e.value) || math.IsInf(e.value, 0)) {
+				return fmt.Sprintf("the mean reconstruction error of class %d's %s test images is %v", m.Target, e.what, e.value)
+			}
+		}
+	}
+	return ""
 }
 
 func (r *runner) interrupted(epoch int, cause error) error {
