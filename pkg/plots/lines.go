@@ -24,6 +24,10 @@ type Series struct {
 	// Marker, if set, is the shape of the series' markers (one of Glyphs,
 	// to keep it with the colour); nil takes the next of Glyphs.
 	Marker draw.GlyphDrawer
+	// Dashed draws the line dashed (e.g. another budget's runs drawn over
+	// the shipped ones in the same colour); otherwise series beyond the
+	// palette's ten colours are dashed.
+	Dashed bool
 }
 
 // LineChart describes a line plot with one line per Series.
@@ -102,6 +106,9 @@ func Lines(c LineChart) (*Figure, error) {
 		l.LineStyle.Color = col
 		l.LineStyle.Width = vg.Points(1.5)
 		l.LineStyle.Dashes = dashes[(i/len(Palette10))%len(dashes)]
+		if s.Dashed {
+			l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
 		p.Add(l)
 		var thumbs []plot.Thumbnailer = []plot.Thumbnailer{l}
 		if c.Points || len(xys) == 1 {

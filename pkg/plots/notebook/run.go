@@ -61,6 +61,11 @@ func Available(name string) bool {
 	return err == nil
 }
 
+// NoTrainEnv, when set (to anything), makes RunAll fail instead of training:
+// CI opens the notebooks on the shipped results this way, proving they need
+// no training.
+const NoTrainEnv = "CMEMAE_NO_TRAIN"
+
 // Runner trains or loads experiments for a notebook, on the driver the
 // command line uses (experiment.Driver).
 type Runner struct {
@@ -131,8 +136,19 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 	}
 	r.driver.MaxTestImages, r.driver.Progress = r.MaxTestImages, r.Progress
 	runs := experiment.Plan(exps)
+	var missing []string
 	for i, run := range runs {
 		runs[i].Dir = RunDir(run.Experiment, run.Targets, r.NeedCheckpoints)
+		if !runs[i].Complete() {
+			missing = append(missing, runs[i].Dir)
+		}
+	}
+	if n := len(missing); n > 0 && os.Getenv(NoTrainEnv) != "" {
+		if n > 3 {
+			missing = append(missing[:3], "…")
+		}
+		return results.Table{}, fmt.Errorf("notebook: %s is set, but %d of %d runs would be trained (not in the shipped results nor finished in %s): %s",
+			NoTrainEnv, n, len(runs), ResultsRoot(), strings.Join(missing, ", "))
 	}
 	type tally struct {
 		shipped, loaded, trained int
@@ -180,6 +196,19 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 	}
 	fmt.Fprintf(out, "budget %s: %d runs in %.0fs\n", r.Budget, len(runs), time.Since(start).Seconds())
 	return t, nil
+}
+
+// Complete reports whether every run of exps is finished, in the budget's
+// shipped results or in its results directory (RunDir): a notebook then
+// needs to train nothing for them, not even the runs they start from.
+func Complete(exps []config.Experiment) bool {
+	for _, run := range experiment.Plan(exps) {
+		run.Dir = RunDir(run.Experiment, run.Targets, false)
+		if !run.Complete() {
+			return false
+		}
+	}
+	return true
 }
 
 // Load returns the rows of every run of exps that has a metrics.csv (its

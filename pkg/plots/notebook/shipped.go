@@ -7,6 +7,7 @@ import (
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
 )
 
 // ShippedEnv overrides the directory of the shipped results of the cpu budget.
@@ -54,7 +55,9 @@ func RunDir(e config.Experiment, targets []int, needCheckpoints bool) string {
 		return own
 	}
 	if needCheckpoints {
-		if _, err := os.Stat(filepath.Join(dir, "checkpoints", "last")); err != nil {
+		// Shipped runs hold their epoch checkpoints' weights (export
+		// -checkpoints), without "last".
+		if _, ok, err := train.LatestCheckpoint(dir); err != nil || !ok {
 			return own
 		}
 	}

@@ -92,6 +92,9 @@ func TestShippedResults(t *testing.T) {
 	if ents, _ := os.ReadDir(own); len(ents) != 0 {
 		t.Errorf("opening shipped results wrote %d entries to the results directory", len(ents))
 	}
+	if !Complete(exps) {
+		t.Error("Complete of fully shipped experiments: want true")
+	}
 	loaded, err := Load(exps)
 	if err != nil || loaded.Len() != 40 {
 		t.Fatalf("Load: %d rows, %v", loaded.Len(), err)
@@ -153,12 +156,38 @@ func TestShippedResults(t *testing.T) {
 	if got := RunDir(missing.Experiment, missing.Targets, false); got != missing.Dir {
 		t.Errorf("missing shipped run: RunDir %s, want %s", got, missing.Dir)
 	}
+	if Complete(exps) {
+		t.Error("Complete with a shipped run missing: want false")
+	}
+	// With CMEMAE_NO_TRAIN set, RunAll refuses to train it and names it.
+	t.Setenv(NoTrainEnv, "1")
+	if _, err := r.RunAll(context.Background(), exps); err == nil ||
+		!strings.Contains(err.Error(), "1 of 8 runs would be trained") || !strings.Contains(err.Error(), missing.Dir) {
+		t.Errorf("RunAll with %s and a run missing: %v", NoTrainEnv, err)
+	}
+	if ents, _ := os.ReadDir(own); len(ents) != 0 {
+		t.Errorf("RunAll with %s wrote %d entries to the results directory", NoTrainEnv, len(ents))
+	}
+	t.Setenv(NoTrainEnv, "")
 	other := runs[1]
 	if got := RunDir(other.Experiment, other.Targets, true); got != other.Dir {
 		t.Errorf("shipped run without checkpoints, needed: RunDir %s, want %s", got, other.Dir)
 	}
 	if got := RunDir(other.Experiment, other.Targets, false); !IsShipped(CPU, got) {
 		t.Errorf("shipped run: RunDir %s is not in the shipped tree %s", got, shipped)
+	}
+	// With an exported epoch checkpoint (no "last", as export -checkpoints
+	// ships them) the shipped run serves a notebook that needs checkpoints.
+	otherRel, _ := filepath.Rel(other.Experiment.ResultsDir, other.Dir)
+	ck := filepath.Join(shipped, otherRel, "checkpoints", "epoch_0005")
+	if err := os.MkdirAll(ck, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ck, "state.json"), []byte(`{"format":1,"epoch":5}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := RunDir(other.Experiment, other.Targets, true); !IsShipped(CPU, got) {
+		t.Errorf("shipped run with epoch checkpoints, needed: RunDir %s is not in the shipped tree", got)
 	}
 	// The quick budget never reads the shipped tree.
 	q, err := Experiments(Quick, args, nil)
