@@ -20,6 +20,9 @@
 #                notebooks/executed/ (gitignored) with jupyter nbconvert; results in a
 #                fresh ${CMEMAE_CI_DIR}/results, so the notebooks train
 #   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
+#      shipped   notebooks 01-04 executed on the shipped cpu-budget results with training
+#                forbidden (CMEMAE_BUDGET=cpu CMEMAE_NO_TRAIN=1, empty results directory)
+#                into notebooks/executed/shipped/; shipcheck checks them as nbcheck does
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart and
 #                drive 05_playground's widgets; Chromium alone switches 04's executed
 #                checkpoint picker; screenshots in notebooks/executed/
@@ -105,30 +108,32 @@ jupyter_path() {
   }
 }
 
-run_notebooks() {
+# execute_notebooks OUTDIR RESULTS NOTEBOOK...: executes each notebook headless
+# (CMEMAE_BUDGET from the environment) into OUTDIR, with results in RESULTS.
+execute_notebooks() {
+  local out="$1" results="$2"
+  shift 2
   local jupyter
   jupyter="$(jupyter_path)" || return 1
-  rm -rf "${EXECUTED}" "${NOTEBOOK_RESULTS}"
-  mkdir -p "${EXECUTED}" "${NOTEBOOK_RESULTS}"
-  local nb rc=0 start
-  shopt -s nullglob
-  local notebooks=(notebooks/*.ipynb)
-  if ((${#notebooks[@]} == 0)); then
-    echo "no notebooks/*.ipynb"
+  rm -rf "${out}" "${results}"
+  mkdir -p "${out}" "${results}"
+  if (($# == 0)); then
+    echo "no notebooks to execute"
     return 1
   fi
-  for nb in "${notebooks[@]}"; do
+  local nb rc=0 start
+  for nb in "$@"; do
     start=$(date +%s)
-    echo "--- executing ${nb} (CMEMAE_BUDGET=${CMEMAE_BUDGET})"
+    echo "--- executing ${nb} (CMEMAE_BUDGET=${CMEMAE_BUDGET}${CMEMAE_NO_TRAIN:+, CMEMAE_NO_TRAIN=${CMEMAE_NO_TRAIN}})"
     # timeout(1) signals the whole process group: nbconvert, the kernel, the cell binary.
-    CMEMAE_RESULTS_DIR="${NOTEBOOK_RESULTS}" timeout --kill-after=30 "${NOTEBOOK_WALL}" \
+    CMEMAE_RESULTS_DIR="${results}" timeout --kill-after=30 "${NOTEBOOK_WALL}" \
       "${jupyter}" nbconvert --to notebook --execute \
       --ExecutePreprocessor.timeout="${NOTEBOOK_TIMEOUT}" \
       --ExecutePreprocessor.kernel_name=gonb \
-      --output-dir "${EXECUTED}" "${nb}" \
+      --output-dir "${out}" "${nb}" \
       > >(grep --line-buffered -v -e 'Debugger warning' -e 'frozen modules' -e 'Xfrozen_modules' -e 'PYDEVD_DISABLE') 2>&1
     local status=$?
-    if [[ "${status}" != 0 || ! -s "${EXECUTED}/$(basename "${nb}")" ]]; then
+    if [[ "${status}" != 0 || ! -s "${out}/$(basename "${nb}")" ]]; then
       echo "--- ${nb}: FAILED after $(($(date +%s) - start))s"
       rc=1
     else
@@ -136,6 +141,20 @@ run_notebooks() {
     fi
   done
   return "${rc}"
+}
+
+run_notebooks() {
+  shopt -s nullglob
+  execute_notebooks "${EXECUTED}" "${NOTEBOOK_RESULTS}" notebooks/*.ipynb
+}
+
+# The notebooks that open on the shipped cpu-budget results (notebooks/results-cpu-budget),
+# executed with training forbidden (CMEMAE_NO_TRAIN) and an empty results directory:
+# every figure must come from the shipped files. 00 and 05 train by design.
+SHIPPED_EXECUTED="${EXECUTED}/shipped"
+run_shipped_notebooks() {
+  shopt -s nullglob
+  CMEMAE_BUDGET=cpu CMEMAE_NO_TRAIN=1 execute_notebooks "${SHIPPED_EXECUTED}" "${CMEMAE_CI_DIR}/results-shipped" notebooks/0[1-4]_*.ipynb
 }
 
 stage fresh bash .ci/check-fresh.sh
@@ -170,6 +189,9 @@ stage repocheck in_repocheck go test -count=1 ./...
 stage notebooks run_notebooks
 stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' .
+stage shipped run_shipped_notebooks
+stage shipcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${SHIPPED_EXECUTED}" CMEMAE_EXPECTED_NOTEBOOKS='0[1-4]_*.ipynb' \
+  go test -count=1 -v -run 'TestExecutedNotebooks' .
 stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground|TestBrowserPicker' .
 stage slurm bash .ci/slurm-test.sh

@@ -229,7 +229,10 @@ func Load(exps []config.Experiment) (results.Table, error) {
 		}
 	}
 	if t.Len() == 0 {
-		return t, errors.New("notebook: no results yet: run the training cell first")
+		return t, ErrNoResults
 	}
 	return t, nil
 }
+
+// ErrNoResults is Load's error when none of the runs has results yet.
+var ErrNoResults = errors.New("notebook: no results yet: run the training cell first")
