@@ -2,7 +2,9 @@ package train
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +62,10 @@ type CheckpointState struct {
 	// TrainLoss of the epoch that produced the checkpoint (NaN/absent for init).
 	TrainLoss *float64 `json:"train_loss,omitempty"`
 	Time      string   `json:"time"`
+	// VariablesSHA256 is the hex SHA-256 of variables.bin, checked when the
+	// checkpoint is loaded: a flipped bit in the weights is an error, not a
+	// silently different model. Checkpoints written before it have none.
+	VariablesSHA256 string `json:"variables_sha256,omitempty"`
 }
 
 // CheckpointInfo names one checkpoint of a run.
@@ -188,11 +194,13 @@ func saveCheckpointAs(runDir, name string, store *model.Store, state CheckpointS
 	if state.Time == "" {
 		state.Time = time.Now().UTC().Format(time.RFC3339)
 	}
+	sum := sha256.New()
 	if err := writeFileSynced(filepath.Join(tmp, VariablesFile), func(w io.Writer) error {
-		return writeVariables(w, store)
+		return writeVariables(io.MultiWriter(w, sum), store)
 	}); err != nil {
 		return err
 	}
+	state.VariablesSHA256 = hex.EncodeToString(sum.Sum(nil))
 	if err := fail("variables-written"); err != nil {
 		return err
 	}
@@ -353,7 +361,11 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 // restoreVariables loads the variables of checkpoint dir into store, creating
 // or overwriting them. keep, if not nil, selects the variables to load.
 func restoreVariables(dir string, store *model.Store, keep func(path string) bool) error {
-	vars, err := readVariables(filepath.Join(dir, VariablesFile))
+	st, err := readState(dir)
+	if err != nil {
+		return err
+	}
+	vars, err := readVariables(filepath.Join(dir, VariablesFile), st.VariablesSHA256)
 	if err != nil {
 		return fmt.Errorf("train: loading checkpoint: %w", err)
 	}

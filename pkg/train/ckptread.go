@@ -2,7 +2,9 @@ package train
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,8 +31,9 @@ import (
 const maxVariablesFile = 4 << 30
 
 // readVariables reads the variables of a variables.bin file written by
-// writeVariables.
-func readVariables(path string) ([]loadedVar, error) {
+// writeVariables; a non-empty wantSHA256 (the checkpoint state's) must match
+// the file's SHA-256.
+func readVariables(path, wantSHA256 string) ([]loadedVar, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -44,6 +47,11 @@ func readVariables(path string) ([]loadedVar, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if wantSHA256 != "" {
+		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != wantSHA256 {
+			return nil, fmt.Errorf("%s is corrupt: its SHA-256 differs from the one %s recorded when it was written; delete this checkpoint directory to resume from an earlier one", path, StateFile)
+		}
 	}
 	vars, err := decodeVariables(raw)
 	if err != nil {

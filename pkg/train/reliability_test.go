@@ -110,18 +110,54 @@ func TestCorruptVariables(t *testing.T) {
 		"trailing data":   append(slices.Clone(good), gobStream(t, 42)...),
 		"message too big": {0xf8, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
 	}
-	for name, content := range cases {
+	// One flipped bit in the data of the last variable: only the checksum sees it.
+	flipped := slices.Clone(good)
+	flipped[len(flipped)-3] ^= 0x10
+	cases["flipped bit"] = flipped
+	check := func(name string, content []byte) error {
 		if err := os.WriteFile(path, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		_, err := LoadCheckpoint(run)
 		if err == nil {
 			t.Errorf("%s: LoadCheckpoint accepted a corrupt variables.bin", name)
-			continue
+			return nil
 		}
 		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "delete this checkpoint directory") {
 			t.Errorf("%s: error does not name %s and the fix: %v", name, path, err)
 		}
+		return err
+	}
+	for name, content := range cases {
+		if err := check(name, content); err != nil && !strings.Contains(err.Error(), "SHA-256") {
+			t.Errorf("%s: %v, want the checksum error", name, err)
+		}
+	}
+	// Without the checksum (checkpoints written before it), the decoder alone
+	// must refuse the same files, except a flipped bit, which it cannot see.
+	statePath := filepath.Join(dir, StateFile)
+	st, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(st, &m); err != nil || m["variables_sha256"] == nil {
+		t.Fatalf("state.json without variables_sha256 (%v): %s", err, st)
+	}
+	delete(m, "variables_sha256")
+	legacy, _ := json.Marshal(m)
+	if err := os.WriteFile(statePath, legacy, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	delete(cases, "flipped bit")
+	for name, content := range cases {
+		check(name+" (no checksum)", content)
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCheckpoint(run); err != nil {
+		t.Errorf("an intact checkpoint without a checksum: %v", err)
 	}
 	// The error path of a file that is a directory.
 	if err := os.Remove(path); err != nil {
