@@ -21,7 +21,7 @@ var budgetEffects = map[string]string{
 		"close to its final AUROC on MNIST quickly, MemAE does not (its memory has not settled), so MemAE " +
 		"can score below the AE and some classes below chance (0.5): the opposite of the thesis. These " +
 		"numbers only show that the notebook runs; the `cpu` budget (shipped results) shows the thesis's picture.",
-	CPU: "**What this changes from the thesis:** 5 epochs instead of 100 (few-shot: 50) and seed 1 " +
+	CPU: "**What this changes from the thesis:** 5 epochs instead of 100 (few-shot: instead of 50) and seed 1 " +
 		"instead of seeds 1, 2, 3; the thesis's hyper-parameters otherwise (learning rate 1e-4, batch 64, " +
 		"all training images of each class). **What that does to the numbers:** AUROCs are lower than after " +
 		"100 epochs: mnist-flat MemAE averages 0.868 ± 0.010 over digits after 5 epochs (5 seeds; the " +
