@@ -340,6 +340,13 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadCheckpointDir(dir)
+}
+
+// loadCheckpointDir reads the checkpoint directory dir: its state, the model
+// the state describes, and its variables (checksum, then shapes checked
+// against the state).
+func loadCheckpointDir(dir string) (*Checkpoint, error) {
 	st, err := readState(dir)
 	if err != nil {
 		return nil, err
@@ -349,35 +356,19 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("train: checkpoint %s: %w", dir, err)
 	}
 	store := model.NewStore()
-	if err := restoreVariables(dir, store, nil); err != nil {
-		return nil, err
+	vars, err := readVariables(filepath.Join(dir, VariablesFile), st.VariablesSHA256)
+	if err != nil {
+		return nil, fmt.Errorf("train: loading checkpoint: %w", err)
+	}
+	for _, lv := range vars {
+		if err := setVariable(store, lv.Path, lv.Value, lv.Trainable); err != nil {
+			return nil, fmt.Errorf("train: loading checkpoint %s: %w", dir, err)
+		}
 	}
 	if err := checkMemoryShape(dir, st, store); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Dir: dir, State: st, Model: m, Store: store}, nil
-}
-
-// restoreVariables loads the variables of checkpoint dir into store, creating
-// or overwriting them. keep, if not nil, selects the variables to load.
-func restoreVariables(dir string, store *model.Store, keep func(path string) bool) error {
-	st, err := readState(dir)
-	if err != nil {
-		return err
-	}
-	vars, err := readVariables(filepath.Join(dir, VariablesFile), st.VariablesSHA256)
-	if err != nil {
-		return fmt.Errorf("train: loading checkpoint: %w", err)
-	}
-	for _, lv := range vars {
-		if keep != nil && !keep(lv.Path) {
-			continue
-		}
-		if err := setVariable(store, lv.Path, lv.Value, lv.Trainable); err != nil {
-			return fmt.Errorf("train: loading checkpoint %s: %w", dir, err)
-		}
-	}
-	return nil
 }
 
 // setVariable creates or overwrites the variable at path with value.

@@ -166,10 +166,11 @@ func (r *runner) state(epoch int, loss *float64) CheckpointState {
 }
 
 func (r *runner) resume(cp CheckpointInfo) error {
-	st, err := readState(cp.Dir)
+	ck, err := loadCheckpointDir(cp.Dir)
 	if err != nil {
 		return err
 	}
+	st, m, store := ck.State, ck.Model, ck.Store
 	if !slices.Equal(st.Target, r.s.targets) || st.Seed != r.s.seed {
 		return fmt.Errorf("train: run directory %s holds a run of targets %v seed %d, not targets %v seed %d",
 			r.opts.Dir, st.Target, st.Seed, r.s.targets, r.s.seed)
@@ -177,17 +178,6 @@ func (r *runner) resume(cp CheckpointInfo) error {
 	if st.Model.Arch != r.s.modelCfg.Arch || st.Model.Kind != r.s.modelCfg.Kind {
 		return fmt.Errorf("train: run directory %s holds a %s/%s model, the configuration asks for %s/%s",
 			r.opts.Dir, st.Model.Arch, st.Model.Kind, r.s.modelCfg.Arch, r.s.modelCfg.Kind)
-	}
-	m, err := models.New(st.Model)
-	if err != nil {
-		return fmt.Errorf("train: checkpoint %s: %w", cp.Dir, err)
-	}
-	store := model.NewStore()
-	if err := restoreVariables(cp.Dir, store, nil); err != nil {
-		return err
-	}
-	if err := checkMemoryShape(cp.Dir, st, store); err != nil {
-		return err
 	}
 	// The learning rate is a variable of the store: use the configured one.
 	if v := store.GetVariable(model.JoinPath("/", optimizer.Scope, optimizer.ParamLearningRate)); v != nil {
