@@ -41,7 +41,8 @@ func TestBrowserPlayground(t *testing.T) {
 	defer cancel()
 	chromium := lookPath(t, "chromium", "/usr/bin/chromium")
 	base, token, work := notebookServer(t, ctx, root, filepath.Join(artifacts, "browser-playground-jupyter.log"),
-		"CMEMAE_WIDGET_IDLE=240") // a failed Stop still ends the cell
+		"CMEMAE_WIDGET_IDLE=240", // a failed Stop still ends the cell
+		"CMEMAE_WIDGET_WAIT=120") // a loaded CI machine's Chromium may answer the widgets late
 
 	opts := append(HeadlessOptions(chromium, filepath.Join(work, "chromium-profile")), chromedp.WindowSize(1280, 1600))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

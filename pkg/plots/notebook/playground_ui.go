@@ -223,8 +223,18 @@ func (v *playgroundView) buildWidgets(c PlaygroundChoices, ix PlaygroundIndices)
 
 // widgetWait is the least time RunPlayground waits for the front-end to answer
 // the widgets (it also waits while the default run trains) before treating the
-// execution as headless.
-var widgetWait = 10 * time.Second
+// execution as headless: CMEMAE_WIDGET_WAIT seconds, default 10 (a browser on
+// a busy machine may need longer).
+func widgetWait() time.Duration {
+	if s, err := strconv.Atoi(os.Getenv(WidgetWaitEnv)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 10 * time.Second
+}
+
+// WidgetWaitEnv sets how long (seconds) the playground waits at least for the
+// front-end to answer its widgets before it treats the run as headless.
+const WidgetWaitEnv = "CMEMAE_WIDGET_WAIT"
 
 // RunPlayground is the playground cell of notebooks/05_playground: widgets for
 // the normal digit, memory size, shrinkage threshold λ, entropy loss weight,
@@ -293,7 +303,7 @@ func RunPlayground(def PlaygroundSettings, choices PlaygroundChoices) error {
 	// and as long as that run lasts (a slow front-end may need longer to answer).
 	var w *playgroundWidgets
 	var runErr error
-	timeout := time.After(widgetWait)
+	timeout := time.After(widgetWait())
 	timedOut := false
 	for w == nil && (running || !timedOut) {
 		select {
