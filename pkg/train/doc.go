@@ -31,7 +31,8 @@
 // the state after five passes over the training data. A checkpoint is a
 // directory with variables.bin (every variable of the model.Store: weights,
 // batch-norm statistics, memory, Adam moments and step, the store's RNG state)
-// and state.json (epoch, effective model configuration, targets, seed). It is
+// and state.json (epoch, effective model configuration, targets, seed, and
+// variables.bin's SHA-256, checked on loading). It is
 // written into a hidden temporary directory, fsynced and renamed into place,
 // so a crash never leaves a half-written checkpoint. The shuffling order of
 // epoch e depends only on (seed, e), so a resumed run sees the same batches as
