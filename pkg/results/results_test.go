@@ -266,7 +266,11 @@ func TestCompareNatural(t *testing.T) {
 	for _, c := range []struct {
 		a, b string
 		want int
-	}{{"2", "10", -1}, {"1-7", "4-5", -1}, {"10", "10", 0}, {"seed_10", "seed_2", 1}, {"a", "ab", -1}, {"007", "7", 0}} {
+	}{{"2", "10", -1}, {"1-7", "4-5", -1}, {"10", "10", 0}, {"seed_10", "seed_2", 1}, {"a", "ab", -1}, {"007", "7", 0},
+		// decimals by value (the λ sweep's values sorted as strings put 0.0025 after 0.05)
+		{"0.0025", "0.005", -1}, {"0.05", "0.0025", 1}, {"0.001", "0.01", -1}, {"0.00001", "0.0001", -1},
+		{"0.5", "0.25", 1}, {"0.50", "0.5", 0}, {"0", "0.001", -1}, {"10.5", "9.75", 1}, {"1.", "1", 1},
+		{"model.shrink_threshold=0.0025", "model.shrink_threshold=0.02", -1}} {
 		if got := compareNatural(c.a, c.b); got != c.want {
 			t.Errorf("compareNatural(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}

@@ -281,17 +281,17 @@ func Std(vals []float64) float64 {
 // ErrNoRows is returned by Pivot for an empty table.
 var ErrNoRows = errors.New("results: no rows")
 
-// compareNatural orders strings with their embedded integers compared
-// numerically: "2" < "10", "1-7" < "4-5", "seed_2" < "seed_10".
+// compareNatural orders strings with their embedded numbers compared by
+// value: "2" < "10", "1-7" < "4-5", "seed_2" < "seed_10", and decimals too,
+// "0.0025" < "0.005" < "0.01" (a swept λ or learning rate).
 func compareNatural(a, b string) int {
 	for a != "" && b != "" {
-		da, db := digitPrefix(a), digitPrefix(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if c := cmp.Or(cmp.Compare(len(na), len(nb)), strings.Compare(na, nb)); c != 0 {
+		na, nb := numberPrefix(a), numberPrefix(b)
+		if na > 0 && nb > 0 {
+			if c := compareNumbers(a[:na], b[:nb]); c != 0 {
 				return c
 			}
-			a, b = a[da:], b[db:]
+			a, b = a[na:], b[nb:]
 			continue
 		}
 		if a[0] != b[0] {
@@ -300,6 +300,28 @@ func compareNatural(a, b string) int {
 		a, b = a[1:], b[1:]
 	}
 	return cmp.Compare(len(a), len(b))
+}
+
+// numberPrefix is the length of the number s starts with: its digits, and a
+// fraction when a '.' and a digit follow them.
+func numberPrefix(s string) int {
+	i := digitPrefix(s)
+	if i > 0 && i+1 < len(s) && s[i] == '.' && s[i+1] >= '0' && s[i+1] <= '9' {
+		i += 1 + digitPrefix(s[i+1:])
+	}
+	return i
+}
+
+// compareNumbers compares two unsigned decimals exactly, of any length: the
+// integer parts by value, then the fractions digit by digit.
+func compareNumbers(a, b string) int {
+	ia, fa, _ := strings.Cut(a, ".")
+	ib, fb, _ := strings.Cut(b, ".")
+	ia, ib = strings.TrimLeft(ia, "0"), strings.TrimLeft(ib, "0")
+	if c := cmp.Or(cmp.Compare(len(ia), len(ib)), strings.Compare(ia, ib)); c != 0 {
+		return c
+	}
+	return strings.Compare(strings.TrimRight(fa, "0"), strings.TrimRight(fb, "0"))
 }
 
 func digitPrefix(s string) int {
