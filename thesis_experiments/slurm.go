@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmemae/cmemae/pkg/atomicfile"
 	"github.com/cmemae/cmemae/pkg/experiment"
 )
 
@@ -288,22 +289,10 @@ func copySelf(path string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("sbatch: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".thesis_experiments-*")
-	if err != nil {
-		return "", fmt.Errorf("sbatch: copying this program for the tasks: %w", err)
-	}
-	_, err = io.Copy(tmp, src)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o755)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, 0o755, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
+		return err
+	}); err != nil {
 		return "", fmt.Errorf("sbatch: copying this program to %s: %w", path, err)
 	}
 	return path, nil

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/cmemae/cmemae/pkg/atomicfile"
 )
 
 // Download retries: every base URL is tried downloadAttempts times, waiting
@@ -248,42 +250,15 @@ func downloadOnce(opts LoadOptions, url, wantMD5, dest string) (err error) {
 	return err
 }
 
-// writeAtomic creates dest with the content that fill writes: it writes to a
-// hidden temporary file in the same directory, fsyncs it, and renames it to
-// dest only if fill succeeds. On any error the temporary file is removed.
+// writeAtomic creates dest with the content that fill writes (see
+// atomicfile.Write) and returns the byte count fill reports.
 func writeAtomic(dest string, fill func(io.Writer) (int64, error)) (n int64, err error) {
-	dir := filepath.Dir(dest)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".*.part")
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if n, err = fill(tmp); err != nil {
-		return n, err
-	}
-	if err = tmp.Sync(); err != nil {
-		return n, err
-	}
-	if err = tmp.Close(); err != nil {
-		return n, err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return n, err
-	}
-	if err = os.Rename(tmp.Name(), dest); err != nil {
-		return n, err
-	}
-	// Make the rename durable; not every file system supports syncing a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return n, nil
+	err = atomicfile.Write(dest, 0o644, func(w io.Writer) error {
+		var ferr error
+		n, ferr = fill(w)
+		return ferr
+	})
+	return n, err
 }
 
 // fileMD5 returns the hex MD5 of a file.

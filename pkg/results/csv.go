@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cmemae/cmemae/pkg/atomicfile"
 )
 
 // Row is one line of metrics.csv: the metrics of one tested class
@@ -107,7 +109,7 @@ func AppendCSV(path string, rows []Row) error {
 		return fmt.Errorf("results: closing %s: %w", path, err)
 	}
 	if size == 0 {
-		syncDir(filepath.Dir(path))
+		atomicfile.SyncDir(filepath.Dir(path))
 	}
 	return nil
 }
@@ -153,36 +155,13 @@ func WriteCSV(path string, rows []Row) error {
 	if err != nil {
 		return fmt.Errorf("results: encoding rows for %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}); err != nil {
 		return fmt.Errorf("results: writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("results: writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("results: syncing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("results: closing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("results: replacing %s: %w", path, err)
-	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir fsyncs a directory so that a new entry survives a crash; errors are
-// ignored because some file systems do not support it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // ReadCSV reads a metrics file written by AppendCSV. Columns are matched by

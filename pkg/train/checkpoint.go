@@ -19,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/cmemae/cmemae/pkg/atomicfile"
 	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/results"
 )
@@ -211,7 +212,7 @@ func saveCheckpointAs(runDir, name string, store *model.Store, state CheckpointS
 	}); err != nil {
 		return err
 	}
-	syncDir(tmp)
+	atomicfile.SyncDir(tmp)
 	if err := fail("before-rename"); err != nil {
 		return err
 	}
@@ -229,7 +230,7 @@ func saveCheckpointAs(runDir, name string, store *model.Store, state CheckpointS
 		}
 		return err
 	}
-	syncDir(parent)
+	atomicfile.SyncDir(parent)
 	if old != "" {
 		_ = os.RemoveAll(old)
 	}
@@ -283,13 +284,6 @@ func writeFileSynced(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 func writeVariables(w io.Writer, store *model.Store) error {

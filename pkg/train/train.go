@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/cmemae/cmemae/pkg/atomicfile"
 	"github.com/cmemae/cmemae/pkg/backend"
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/data"
@@ -312,7 +313,7 @@ func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("train: writing %s: %w", path, err)
 	}
-	syncDir(dir)
+	atomicfile.SyncDir(dir)
 	return nil
 }
 
