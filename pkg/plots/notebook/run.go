@@ -137,13 +137,14 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 	r.driver.MaxTestImages, r.driver.Progress = r.MaxTestImages, r.Progress
 	runs := experiment.Plan(exps)
 	var missing []string
+	noTrain := os.Getenv(NoTrainEnv) != ""
 	for i, run := range runs {
 		runs[i].Dir = RunDir(run.Experiment, run.Targets, r.NeedCheckpoints)
-		if !runs[i].Complete() {
+		if noTrain && !runs[i].Complete() {
 			missing = append(missing, runs[i].Dir)
 		}
 	}
-	if n := len(missing); n > 0 && os.Getenv(NoTrainEnv) != "" {
+	if n := len(missing); n > 0 {
 		if n > 3 {
 			missing = append(missing[:3], "…")
 		}

@@ -3,6 +3,7 @@ package notebook
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/experiment"
@@ -85,6 +86,15 @@ func Overlay(base, other results.Table, budget string) results.Table {
 		out.Rows = append(out.Rows, r)
 	}
 	return out
+}
+
+// OverlaidBudget is the budget Overlay appended to a row's experiment name,
+// or "" for a row of the base table.
+func OverlaidBudget(r results.Row) string {
+	if _, b, ok := strings.Cut(r.Experiment, " ("); ok {
+		return strings.TrimSuffix(b, ")")
+	}
+	return ""
 }
 
 // NumRuns is the number of runs exps make (configurations × target groups),

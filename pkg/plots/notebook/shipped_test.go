@@ -144,6 +144,9 @@ func TestShippedResults(t *testing.T) {
 	if got := both.Unique(results.ByExperiment); len(got) != 2 || got[1] != "baseline_mnist (quick)" {
 		t.Errorf("overlay experiments %v", got)
 	}
+	if b, q := OverlaidBudget(both.Rows[0]), OverlaidBudget(both.Rows[both.Len()-1]); b != "" || q != Quick {
+		t.Errorf("OverlaidBudget: base row %q, overlaid row %q; want \"\" and %q", b, q, Quick)
+	}
 
 	// A run missing from the shipped tree is read from (trained into) the
 	// notebook's own results directory; one without checkpoints too when
