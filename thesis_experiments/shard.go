@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
@@ -71,8 +72,8 @@ func parseShard(value, source string) (*shard, error) {
 // run). Mistakes are usage errors.
 func takeShard(args []string, getenv func(string) string) (rest []string, s *shard, err error) {
 	for _, a := range args {
-		key, value, ok := strings.Cut(a, "=")
-		if !ok || strings.TrimLeft(strings.TrimSpace(key), "+") != shardKey {
+		key, value, ok := config.SplitArg(a)
+		if !ok || key != shardKey {
 			rest = append(rest, a)
 			continue
 		}

@@ -32,3 +32,17 @@ func ExampleParse() {
 	// memae_mnist/model.memory_size=50: memae/mnist-flat N=50 λ=0.0025 epochs=3 seed=1 targets=[[0] [1] [2] [3] [4] [5] [6] [7] [8] [9]]
 	// config: unknown key "model.memory_sise" (did you mean "model.memory_size"?)
 }
+
+// SplitArg reads an argument as Parse does: Hydra's + and ++ prefixes and
+// the space around the key are dropped, the value is kept whole.
+func ExampleSplitArg() {
+	for _, a := range []string{"seed=1,2", "++results_dir=/tmp/a=b", " model.memory_size =10", "memae"} {
+		k, v, ok := config.SplitArg(a)
+		fmt.Printf("%q %q %v\n", k, v, ok)
+	}
+	// Output:
+	// "seed" "1,2" true
+	// "results_dir" "/tmp/a=b" true
+	// "model.memory_size" "10" true
+	// "memae" "" false
+}

@@ -17,9 +17,10 @@ type Key struct {
 
 // Special keys that are not fields of Experiment.
 const (
-	GroupModel      = "model"      // model=memae|ae|cond-ae|multi-ae
-	GroupDatamodule = "datamodule" // datamodule=mnist|fashion-mnist|cifar
-	KeyExperiment   = "experiment" // experiment=<name or file.yaml>
+	GroupModel      = "model"       // model=memae|ae|cond-ae|multi-ae
+	GroupDatamodule = "datamodule"  // datamodule=mnist|fashion-mnist|cifar
+	KeyExperiment   = "experiment"  // experiment=<name or file.yaml>
+	KeyResultsDir   = "results_dir" // results_dir=<root of the results tree>
 )
 
 var keyDocs = map[string]string{

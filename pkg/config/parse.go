@@ -33,6 +33,15 @@ type Parser struct {
 // Parser.Parse.
 func Parse(args ...string) ([]Experiment, error) { return (&Parser{}).Parse(args...) }
 
+// SplitArg splits a key=value argument as Parse reads it: the key without
+// surrounding space and without Hydra's leading + or ++ (add, force add:
+// every key exists here), and the value as given. ok is false when arg has
+// no "=".
+func SplitArg(arg string) (key, value string, ok bool) {
+	key, value, ok = strings.Cut(arg, "=")
+	return strings.TrimLeft(strings.TrimSpace(key), "+"), value, ok
+}
+
 // override is one key=value after sweep expansion.
 type override struct {
 	key, value string
@@ -50,10 +59,7 @@ func (p *Parser) Parse(args ...string) ([]Experiment, error) {
 	var choices []choice
 	seen := map[string]bool{}
 	for _, arg := range args {
-		key, value, ok := strings.Cut(arg, "=")
-		// Hydra's +key= (add) and ++key= (force add) mean the same here:
-		// every key exists.
-		key = strings.TrimLeft(strings.TrimSpace(key), "+")
+		key, value, ok := SplitArg(arg)
 		if !ok {
 			return nil, p.notKeyValue(arg)
 		}

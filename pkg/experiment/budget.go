@@ -131,25 +131,19 @@ func LoadBudget(name string) (Budget, error) {
 	return b, nil
 }
 
-// argKey returns the key of a key=value argument as config.Parser reads it.
-func argKey(arg string) string {
-	k, _, _ := strings.Cut(arg, "=")
-	return strings.TrimLeft(strings.TrimSpace(k), "+")
-}
-
 // SplitBudget takes budget=<name> out of args: it returns the budget name
 // ("" when absent) and the other arguments.
 func SplitBudget(args []string) (budget string, rest []string, err error) {
 	for _, a := range args {
-		if argKey(a) != KeyBudget {
+		k, v, _ := config.SplitArg(a)
+		if k != KeyBudget {
 			rest = append(rest, a)
 			continue
 		}
 		if budget != "" {
 			return "", nil, fmt.Errorf("experiment: budget given twice; give one of %s", strings.Join(BudgetNames(), ", "))
 		}
-		_, budget, _ = strings.Cut(a, "=")
-		if budget = strings.TrimSpace(budget); budget == "" {
+		if budget = strings.TrimSpace(v); budget == "" {
 			return "", nil, fmt.Errorf("experiment: budget= is empty; give one of %s", strings.Join(BudgetNames(), ", "))
 		}
 	}
@@ -208,9 +202,8 @@ func withBudget(args []string) (out []string, applied map[string]bool, err error
 	swept := map[string]bool{}
 	resultsDir := ""
 	for _, a := range rest {
-		k := argKey(a)
+		k, v, _ := config.SplitArg(a)
 		user[k] = true
-		_, v, _ := strings.Cut(a, "=")
 		switch k {
 		case config.KeyExperiment:
 			if strings.HasPrefix(v, "budget/") {
@@ -221,14 +214,14 @@ func withBudget(args []string) (out []string, applied map[string]bool, err error
 					swept[s] = true
 				}
 			}
-		case "results_dir":
+		case config.KeyResultsDir:
 			resultsDir = v
 		}
 	}
 	applied = map[string]bool{}
 	var overlay []string
 	for _, o := range b.Overrides {
-		k := argKey(o)
+		k, _, _ := config.SplitArg(o)
 		if user[k] || (swept[k] && k != "seed") {
 			continue
 		}
@@ -246,7 +239,7 @@ func withBudget(args []string) (out []string, applied map[string]bool, err error
 			}
 			resultsDir = exps[0].ResultsDir
 		}
-		rest = slices.DeleteFunc(rest, func(a string) bool { return argKey(a) == "results_dir" })
+		rest = slices.DeleteFunc(rest, func(a string) bool { k, _, _ := config.SplitArg(a); return k == config.KeyResultsDir })
 		overlay = append(overlay, "results_dir="+filepath.Join(resultsDir, name))
 	}
 	return append(overlay, rest...), applied, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -211,5 +212,23 @@ func TestSessionNotices(t *testing.T) {
 	}
 	if out.String() != "backend: x\nbackend: x\n" {
 		t.Errorf("outside GoNB: %q", out.String())
+	}
+}
+
+// TestExperimentsResultsDir: a notebook's own results_dir (in any spelling
+// the command line accepts) replaces ResultsRoot, with the budget's folder
+// below it as on the command line.
+func TestExperimentsResultsDir(t *testing.T) {
+	t.Setenv(ResultsEnv, t.TempDir())
+	mine := t.TempDir()
+	for _, arg := range []string{"results_dir=" + mine, "+results_dir=" + mine, " results_dir=" + mine} {
+		exps, err := Experiments(Quick, []string{"experiment=smoke", arg}, nil)
+		if err != nil {
+			t.Errorf("%q: %v", arg, err)
+			continue
+		}
+		if want := filepath.Join(mine, Quick); exps[0].ResultsDir != want {
+			t.Errorf("%q: results_dir %s, want %s", arg, exps[0].ResultsDir, want)
+		}
 	}
 }

@@ -29,7 +29,7 @@ import (
 // results where those hold them (see RunDir).
 func Experiments(budget string, args, cuts []string) ([]config.Experiment, error) {
 	var all []string
-	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "results_dir=") }) {
+	if !slices.ContainsFunc(args, func(a string) bool { k, _, _ := config.SplitArg(a); return k == config.KeyResultsDir }) {
 		all = append(all, "results_dir="+ResultsRoot())
 	}
 	all = append(all, args...)
