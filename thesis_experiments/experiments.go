@@ -51,19 +51,6 @@ type job = experiment.Run
 
 func planJobs(exps []config.Experiment) []job { return experiment.Plan(exps) }
 
-// checkDistinctDirs refuses a plan in which two runs share a run directory
-// (the same value twice in a sweep): they would be the same run.
-func checkDistinctDirs(jobs []job) error {
-	first := map[string]int{}
-	for i, j := range jobs {
-		if k, ok := first[j.Dir]; ok {
-			return fmt.Errorf("runs %d and %d are the same run (%s): a value is given twice in a sweep; remove the duplicate", k+1, i+1, j.Dir)
-		}
-		first[j.Dir] = i
-	}
-	return nil
-}
-
 func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts runOptions
 	fset := flag.NewFlagSet("thesis_experiments", flag.ContinueOnError)
@@ -96,7 +83,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError{err}
 	}
 	jobs := planJobs(exps)
-	if err := checkDistinctDirs(jobs); err != nil {
+	if err := experiment.CheckDistinct(jobs); err != nil {
 		return usageError{err}
 	}
 	jobs = selectShard(jobs, sh, stdout)

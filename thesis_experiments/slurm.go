@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cmemae/cmemae/pkg/atomicfile"
+	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/experiment"
 )
 
@@ -88,7 +89,7 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Errorf("sbatch: %w", err)}
 	}
 	for _, a := range overrides {
-		if k, _, _ := strings.Cut(a, "="); strings.TrimLeft(strings.TrimSpace(k), "+") == shardKey {
+		if k, _, _ := config.SplitArg(a); k == shardKey {
 			return usageError{errors.New("sbatch: shard= is set by each array task (SLURM_ARRAY_TASK_ID); leave it out, -tasks chooses the number of shards")}
 		}
 	}
@@ -97,6 +98,9 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{err}
 	}
 	jobs := planJobs(exps)
+	if err := experiment.CheckDistinct(jobs); err != nil {
+		return usageError{fmt.Errorf("sbatch: %w", err)}
+	}
 	if len(jobs) == 0 {
 		return usageError{errors.New("sbatch: the arguments plan no runs")}
 	}

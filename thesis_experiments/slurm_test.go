@@ -130,6 +130,7 @@ func TestSbatchErrors(t *testing.T) {
 		{[]string{"-partition", "a b", "experiment=smoke"}, `-partition "a b": no spaces`},
 		{[]string{"shard=0/2", "experiment=smoke"}, "shard= is set by each array task"},
 		{[]string{"experiment=smoke", "model.memory_sise=3"}, `unknown key "model.memory_sise"`},
+		{[]string{"experiment=smoke", "seed=2,2"}, "runs 1 and 2 are the same run"},
 		{[]string{"-bin", filepath.Join(root, "nope"), "experiment=smoke"}, "is not an executable file"},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
 	} {

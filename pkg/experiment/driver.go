@@ -109,10 +109,14 @@ func (d *Driver) Train(ctx context.Context, run Run) (*train.RunResult, error) {
 // RunAll trains every run that is not complete yet and returns the metrics of
 // all of them (the finished ones are only read). after, if set, is called
 // after each run with its result (nil for a run that was already complete).
+// Runs sharing a directory are refused (CheckDistinct).
 func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run Run, res *train.RunResult)) (results.Table, error) {
 	var t results.Table
 	if len(runs) == 0 {
 		return t, errors.New("experiment: no runs")
+	}
+	if err := CheckDistinct(runs); err != nil {
+		return t, err
 	}
 	for i, run := range runs {
 		var res *train.RunResult

@@ -3,7 +3,9 @@ package experiment_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cmemae/cmemae/pkg/experiment"
@@ -84,6 +86,35 @@ func TestDriverRunAll(t *testing.T) {
 	}
 	if trained != 0 || epochs != 0 || fmt.Sprint(second.Rows) != fmt.Sprint(first.Rows) {
 		t.Errorf("second RunAll trained %d runs (%d epochs); rows equal: %v", trained, epochs, fmt.Sprint(second.Rows) == fmt.Sprint(first.Rows))
+	}
+}
+
+// TestDriverRefusesDuplicateRuns: a value given twice in a sweep plans the
+// same run twice; RunAll refuses the plan before anything trains.
+func TestDriverRefusesDuplicateRuns(t *testing.T) {
+	root := t.TempDir()
+	exps, err := experiment.Parse("experiment=smoke", "seed=3,3", "results_dir="+root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiment.Plan(exps)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(runs))
+	}
+	want := "runs 1 and 2 are the same run (" + runs[0].Dir + ")"
+	if err := experiment.CheckDistinct(runs); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckDistinct: %v; want %q", err, want)
+	}
+	if err := experiment.CheckDistinct(runs[:1]); err != nil {
+		t.Errorf("CheckDistinct of one run: %v", err)
+	}
+	d := &experiment.Driver{}
+	d.OnEpoch = func(experiment.Run, train.EpochResult) { t.Error("RunAll trained a duplicated plan") }
+	if _, err := d.RunAll(context.Background(), runs, nil); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("RunAll: %v; want %q", err, want)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Errorf("RunAll of a duplicated plan wrote %d entries", len(ents))
 	}
 }
 
