@@ -11,23 +11,26 @@ import (
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
-// ShippedEnv overrides the directory of the shipped results of the cpu budget.
+// ShippedEnv overrides the folder that holds the shipped results
+// (results-<budget>-budget, one per budget that has some).
 const ShippedEnv = "CMEMAE_SHIPPED_DIR"
 
-// ShippedDir is the folder of thesis-scale results shipped with the
-// repository for budget (only cpu has one): $CMEMAE_SHIPPED_DIR, else
-// <repo>/notebooks/results-cpu-budget, a results tree as the command line
-// writes it (<name>/<params>/seed_<s>/target_<t>/{config.yaml,metrics.csv})
-// with a README.md naming the commit and command. It returns "" when the
-// budget has none or the folder is absent. The notebooks only read it.
+// ShippedDir is the folder of results shipped with the repository for the
+// budget: <repo>/notebooks/results-<budget>-budget ($CMEMAE_SHIPPED_DIR in
+// place of <repo>/notebooks), a results tree as the command line writes it
+// (<name>/<params>/seed_<s>/target_<t>/{config.yaml,metrics.csv}) with a
+// README.md naming the commit and command. The cpu budget ships every run
+// notebooks 01–04 draw; the full budget the runs trained so far. It returns
+// "" when the folder is absent. The notebooks only read it.
 func ShippedDir(budget string) string {
-	if budget != CPU {
+	if budget == "" {
 		return ""
 	}
-	d := os.Getenv(ShippedEnv)
-	if d == "" {
-		d = filepath.Join(RepoRoot(), "notebooks", "results-cpu-budget")
+	root := os.Getenv(ShippedEnv)
+	if root == "" {
+		root = filepath.Join(RepoRoot(), "notebooks")
 	}
+	d := filepath.Join(root, "results-"+budget+"-budget")
 	if st, err := os.Stat(d); err != nil || !st.IsDir() {
 		return ""
 	}
@@ -35,8 +38,15 @@ func ShippedDir(budget string) string {
 }
 
 // budgetOf is the budget an experiment of [Experiments] was composed with:
-// its results_dir is ResultsDir(budget), whose last element is the budget.
-func budgetOf(e config.Experiment) string { return filepath.Base(e.ResultsDir) }
+// the one whose ResultsDir is its results_dir ("" for none).
+func budgetOf(e config.Experiment) string {
+	for _, b := range []string{Quick, CPU, Full} {
+		if filepath.Clean(e.ResultsDir) == filepath.Clean(ResultsDir(b)) {
+			return b
+		}
+	}
+	return ""
+}
 
 // RunDir is the directory to read a run from: its shipped copy when the
 // budget has shipped results holding the complete run (and its checkpoints,

@@ -54,9 +54,10 @@ func fakeShipped(t *testing.T, root string, exps []experiment.Run, auroc func(ex
 // figures of notebook 01 render from them, a run missing from the shipped
 // tree is the only one left to train, and a quick re-run is overlaid.
 func TestShippedResults(t *testing.T) {
-	shipped, own := t.TempDir(), t.TempDir()
-	t.Setenv(ShippedEnv, shipped)
+	shippedRoot, own := t.TempDir(), t.TempDir()
+	t.Setenv(ShippedEnv, shippedRoot)
 	t.Setenv(ResultsEnv, own)
+	shipped := filepath.Join(shippedRoot, "results-cpu-budget")
 	args := []string{"experiment=baseline_mnist", "datamodule.targets=[0,1]"}
 	exps, err := Experiments(CPU, args, []string{"datamodule.targets=[9]"})
 	if err != nil {
@@ -200,6 +201,32 @@ func TestShippedResults(t *testing.T) {
 	if got := RunDir(q[0], []int{0}, false); IsShipped(CPU, got) || !strings.HasPrefix(got, filepath.Join(own, "quick")) {
 		t.Errorf("quick RunDir %s", got)
 	}
+
+	// The full budget writes to the results root itself (as the command
+	// line does) and reads its own shipped tree, results-full-budget: a
+	// shipped flat run is read from there, the spatial one trained.
+	full, err := Experiments(Full, []string{"experiment=baseline_mnist", "datamodule.targets=[0]", "seed=1", "model=memae"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fullRuns := experiment.Plan(full)
+	if len(fullRuns) != 2 || full[0].Trainer.MaxEpochs != 100 || full[0].ResultsDir != own {
+		t.Fatalf("full: %d runs, %d epochs, results_dir %s; want 2, 100, %s", len(fullRuns), full[0].Trainer.MaxEpochs, full[0].ResultsDir, own)
+	}
+	flat := fullRuns[1]
+	if flat.Experiment.Model.Arch != "mnist-flat" {
+		t.Fatalf("second full run is %s, want mnist-flat", flat.Experiment.Model.Arch)
+	}
+	fakeShipped(t, filepath.Join(shippedRoot, "results-full-budget"), fullRuns[1:], func(experiment.Run) float64 { return 0.9 })
+	if got := RunDir(flat.Experiment, flat.Targets, false); !IsShipped(Full, got) || IsShipped(CPU, got) {
+		t.Errorf("shipped full run: RunDir %s, want inside %s", got, ShippedDir(Full))
+	}
+	if got := RunDir(fullRuns[0].Experiment, fullRuns[0].Targets, false); got != fullRuns[0].Dir {
+		t.Errorf("full run not shipped: RunDir %s, want %s", got, fullRuns[0].Dir)
+	}
+	if fl, err := Load(full); err != nil || fl.Len() != 100 {
+		t.Errorf("Load of the full budget: %d rows (want the shipped run's 100 epochs), %v", fl.Len(), err)
+	}
 }
 
 // TestColorBy: a name keeps its colour whichever names a panel holds.
@@ -251,15 +278,23 @@ func TestShrinkSummary(t *testing.T) {
 }
 
 // TestShippedTree checks the results shipped with the repository
-// (notebooks/results-cpu-budget), when present: a README.md naming the
+// (notebooks/results-<budget>-budget), where present: a README.md naming the
 // commit and command, every run with its config.yaml and a metrics.csv that
-// loads, and the baseline figures rendering from them without training.
+// loads, and a heatmap per experiment rendering from them without training.
 func TestShippedTree(t *testing.T) {
 	t.Setenv(ShippedEnv, "")
-	dir := ShippedDir(CPU)
-	if dir == "" {
-		t.Skip("no shipped results (notebooks/results-cpu-budget) in this checkout")
+	if ShippedDir(CPU) == "" {
+		t.Error("no shipped cpu-budget results (notebooks/results-cpu-budget): notebooks 01–04 open on them")
 	}
+	for _, budget := range []string{CPU, Full} {
+		if dir := ShippedDir(budget); dir != "" {
+			t.Run(budget, func(t *testing.T) { checkShippedTree(t, dir) })
+		}
+	}
+}
+
+func checkShippedTree(t *testing.T, dir string) {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
 		t.Errorf("shipped results without a README.md (commit and command): %v", err)
 	}
