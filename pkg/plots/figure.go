@@ -77,20 +77,39 @@ func (f *Figure) Image() (image.Image, error) {
 	return c.Image(), nil
 }
 
-// PNG encodes the figure as PNG.
+// PNG encodes the figure as PNG: 8-bit grey when every pixel is grey (image
+// grids of MNIST, about half the bytes of RGBA), RGBA otherwise.
 func (f *Figure) PNG() ([]byte, error) {
-	if f == nil {
-		return nil, errors.New("plots: nil figure")
-	}
-	c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI))
-	if err := f.render(c); err != nil {
+	img, err := f.Image()
+	if err != nil {
 		return nil, err
 	}
+	if g, ok := asGray(img); ok {
+		img = g
+	}
 	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+	if err := png.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("plots: encoding PNG: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// asGray returns img as an 8-bit grey image when it is opaque and every
+// pixel has R = G = B (a lossless conversion).
+func asGray(img image.Image) (*image.Gray, bool) {
+	rgba, ok := img.(*image.RGBA)
+	if !ok {
+		return nil, false
+	}
+	for i := 0; i+3 < len(rgba.Pix); i += 4 {
+		p := rgba.Pix[i : i+4 : i+4]
+		if p[0] != p[1] || p[1] != p[2] || p[3] != 0xff {
+			return nil, false
+		}
+	}
+	g := image.NewGray(rgba.Rect)
+	stddraw.Draw(g, g.Rect, rgba, rgba.Rect.Min, stddraw.Src)
+	return g, true
 }
 
 // CompactPNG encodes the figure as a paletted PNG (the 256 colours of Plan 9's

@@ -190,6 +190,27 @@ func TestImageGrid(t *testing.T) {
 	if n := countColor(img, color.RGBA{0, 0, 0, 255}, 12); n < 6*30 {
 		t.Errorf("dark pixels: %d, want ≥ 180", n)
 	}
+	// A grey figure is encoded as 8-bit grey, pixel for pixel the rendering.
+	gray, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("grey image grid decodes to %T, want *image.Gray", img)
+	}
+	ref, err := f.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := ref.Bounds().Min.Y; y < ref.Bounds().Max.Y; y++ {
+		for x := ref.Bounds().Min.X; x < ref.Bounds().Max.X; x++ {
+			if r, _, _, _ := ref.At(x, y).RGBA(); uint8(r>>8) != gray.GrayAt(x, y).Y {
+				t.Fatalf("pixel (%d,%d): grey %d, rendered %d", x, y, gray.GrayAt(x, y).Y, r>>8)
+			}
+		}
+	}
+	// A colour figure stays RGBA.
+	col, err := ImageGrid(ImageGridChart{Images: slices.Repeat([]float32{1, 0, 0}, 4*4), N: 1, H: 4, W: 4, C: 3})
+	if _, ok := mustPNG(t)(col, err).(*image.Gray); ok {
+		t.Error("a red image grid was encoded as grey")
+	}
 	for name, c := range map[string]ImageGridChart{
 		"empty":     {},
 		"length":    {Images: imgs[:10], N: n, H: h, W: w, C: 1},
