@@ -28,14 +28,15 @@
 #         link directory in the installer's layout is made for it:
 #         ${CMEMAE_PJRT_LINK_DIR:-${TMPDIR:-/tmp}/cmemae-pjrt-<uid>}/nvidia/ holding
 #         pjrt_c_api_cuda_plugin.so -> the wheel's plugin, one link per site-packages/nvidia/<pkg>,
-#         bin/ptxas and nvvm/ (from cu13/ or cuda_nvcc/).
+#         bin/ptxas and nvvm/ (from cu13/ or cuda_nvcc/; else from $CUDA_HOME or
+#         /usr/local/cuda, ptxas on PATH, or Triton's bundled ptxas and libdevice).
 #   CPU:  the same directories without nvidia/ (pjrt_c_api_cpu_plugin.so).
 #
 # Exports: PJRT_PLUGIN_LIBRARY_PATH (the directories found), LD_LIBRARY_PATH (prefixed with
 # every nvidia/*/lib directory), XLA_FLAGS (--xla_gpu_cuda_data_dir, unless set),
 # GOMLX_NO_AUTO_INSTALL=1, CMEMAE_PJRT_CPU and CMEMAE_PJRT_CUDA (plugin paths, "" if none),
 # CMEMAE_PJRT_NVIDIA (the nvidia/ directory, "" if none).
-# Uses only bash built-ins, plus mkdir/ln for the link directory and the Python interpreter
+# Uses only bash built-ins, plus mkdir/ln/rm/readlink for the link directory and the Python interpreter
 # when the Python packages are searched.
 
 pjrt_env_log() { echo "[pjrt-env] $*" >&2; }
@@ -82,7 +83,37 @@ pjrt_env_link_wheels() {
       fi
     done
   fi
+  pjrt_env_link_cuda_tools "${dir}" "${src%/*}" || return 1
   echo "${dir}"
+}
+
+# pjrt_env_link_cuda_tools DIR SITE_PACKAGES: XLA compiles its kernels with ptxas and
+# libdevice, looked for in the CUDA data dir (DIR). Where the nvidia-* wheels lack them
+# (no nvidia-cuda-nvcc wheel), links them from the system CUDA toolkit
+# (${CUDA_HOME:-/usr/local/cuda}, ptxas on PATH) or, last, from Triton's bundled copies
+# (site-packages/triton/backends/nvidia/{bin/ptxas,lib/libdevice.10.bc}).
+pjrt_env_link_cuda_tools() {
+  local dir="$1" sp="$2" p
+  local cuda="${CUDA_HOME:-${CUDA_PATH:-/usr/local/cuda}}" triton="${2:+$2/triton/backends/nvidia}"
+  mkdir -p "${dir}/bin" || return 1
+  if [[ ! -x "${dir}/bin/ptxas" ]]; then
+    for p in "${cuda}/bin/ptxas" "$(command -v ptxas 2>/dev/null)" "${triton:+${triton}/bin/ptxas}"; do
+      if [[ -n "${p}" && -x "${p}" ]]; then
+        ln -sfn "${p}" "${dir}/bin/ptxas" || return 1
+        break
+      fi
+    done
+  fi
+  if [[ ! -f "${dir}/nvvm/libdevice/libdevice.10.bc" ]]; then
+    if [[ -f "${cuda}/nvvm/libdevice/libdevice.10.bc" ]]; then
+      rm -f "${dir}/nvvm" 2>/dev/null
+      ln -sfn "${cuda}/nvvm" "${dir}/nvvm" || return 1
+    elif [[ -n "${triton}" && -f "${triton}/lib/libdevice.10.bc" ]]; then
+      rm -f "${dir}/nvvm" 2>/dev/null
+      mkdir -p "${dir}/nvvm/libdevice" &&
+        ln -sfn "${triton}/lib/libdevice.10.bc" "${dir}/nvvm/libdevice/libdevice.10.bc" || return 1
+    fi
+  fi
 }
 
 # pjrt_env_python_paths: prints the Python interpreter's sys.path directories.
@@ -176,6 +207,16 @@ pjrt_env_find() {
   pjrt_env_log "CUDA plugin: ${CMEMAE_PJRT_CUDA:-not found}"
   if [[ -n "${CMEMAE_PJRT_CUDA}" ]]; then
     pjrt_env_log "NVIDIA libraries: ${CMEMAE_PJRT_NVIDIA:-not found (no nvidia/ beside ${CMEMAE_PJRT_CUDA%/*})}"
+  fi
+  if [[ -n "${CMEMAE_PJRT_NVIDIA}" ]]; then
+    local tool
+    for tool in bin/ptxas nvvm/libdevice/libdevice.10.bc; do
+      if [[ -e "${CMEMAE_PJRT_NVIDIA}/${tool}" ]]; then
+        pjrt_env_log "${tool##*/}: $(readlink -f "${CMEMAE_PJRT_NVIDIA}/${tool}")"
+      else
+        pjrt_env_log "WARNING: no ${tool} in ${CMEMAE_PJRT_NVIDIA} (nor in \$CUDA_HOME, /usr/local/cuda, Triton): XLA may fail to compile GPU kernels"
+      fi
+    done
   fi
   pjrt_env_log "PJRT_PLUGIN_LIBRARY_PATH=${PJRT_PLUGIN_LIBRARY_PATH:-} XLA_FLAGS=${XLA_FLAGS:-} GOMLX_NO_AUTO_INSTALL=1"
   return 0

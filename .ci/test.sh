@@ -9,7 +9,7 @@
 #                run: no tool is looked up before the install stage could install it
 #   1. install   .ci/install.sh: Debian's Jupyter + Chromium, GoNB kernel, modules
 #   2. gofmt     fails if `gofmt -l` lists files
-#   3. vet       go vet ./... (and the modules .ci/pjrt-install and .ci/repocheck)
+#   3. vet       go vet ./... (and the modules .ci/pjrt-install, whose test also runs, and .ci/repocheck)
 #   4. simd/test GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
 #      fuzz      every Fuzz target (IDX, CIFAR, checkpoints, overrides, experiment YAML)
 #                for CMEMAE_FUZZTIME (3s) each, from its corpus under testdata/fuzz
@@ -176,7 +176,7 @@ stage install bash .ci/install.sh || {
 }
 stage gofmt check_gofmt
 vet_all() {
-  go vet ./... && (cd .ci/pjrt-install && go vet ./...) && in_repocheck go vet ./...
+  go vet ./... && (cd .ci/pjrt-install && go vet ./... && go test -count=1 ./...) && in_repocheck go vet ./...
 }
 # in_repocheck COMMAND...: runs COMMAND in the .ci/repocheck module.
 in_repocheck() { (cd "${REPO}/.ci/repocheck" && "$@"); }

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/gomlx/go-xla/installer"
@@ -53,6 +54,32 @@ func run(path, cpu, cuda, cudaVersion string) error {
 		if err := installer.CudaInstall(cuda, cudaVersion, path, false, installer.Verbose); err != nil {
 			return fmt.Errorf("installing the %s PJRT plugin %s: %w", cuda, cudaVersion, err)
 		}
+		if err := relativePtxas(filepath.Join(path, "nvidia", "bin", "ptxas")); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// relativePtxas rewrites the installer's absolute link nvidia/bin/ptxas (to
+// <path>/nvidia/cu13/bin/ptxas) as a link relative to its directory, so that
+// it still resolves when the directory is copied elsewhere (the Dockerfile
+// installs into /stage and copies to /usr/local/lib).
+func relativePtxas(link string) error {
+	target, err := os.Readlink(link)
+	if err != nil || !filepath.IsAbs(target) {
+		return nil // no link, or already relative
+	}
+	rel, err := filepath.Rel(filepath.Dir(link), target)
+	if err != nil {
+		return fmt.Errorf("ptxas link %s -> %s: %w", link, target, err)
+	}
+	if err := os.Remove(link); err != nil {
+		return fmt.Errorf("ptxas link: %w", err)
+	}
+	if err := os.Symlink(rel, link); err != nil {
+		return fmt.Errorf("ptxas link: %w", err)
+	}
+	fmt.Printf("pjrt-install: %s -> %s\n", link, rel)
 	return nil
 }
