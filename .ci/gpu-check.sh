@@ -191,10 +191,13 @@ finish() {
   trap - EXIT INT TERM
   archive
   write_summary
-  # The log must come back: keep it under 15 MiB.
-  if [[ $(stat -c %s "${LOG}" 2>/dev/null || echo 0) -gt 15000000 ]]; then
-    tail -c 15000000 "${LOG}" >"${LOG}.tmp" && mv "${LOG}.tmp" "${LOG}"
-  fi
+  # Files over 16 MiB do not come back: keep the text files' last 15 MB.
+  local f
+  for f in "${LOG}" "${OUT}/golden-tests.txt" "${OUT}/bench.txt"; do
+    if [[ $(stat -c %s "${f}" 2>/dev/null || echo 0) -gt 15000000 ]]; then
+      tail -c 15000000 "${f}" >"${f}.tmp" && mv "${f}.tmp" "${f}"
+    fi
+  done
   exit "${FAILED}"
 }
 trap 'say "interrupted"; FAILED=1; finish' INT TERM
@@ -614,6 +617,10 @@ archive() {
   local start=${SECONDS}
   cp "${WORK}/table.txt" "${WORK}/results/" 2>/dev/null
   tar -C "${WORK}" --exclude=checkpoints -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
+  if [[ $(stat -c %s "${OUT}/results.tar.gz" 2>/dev/null || echo 0) -gt 15000000 ]]; then
+    echo "results.tar.gz over 15 MB: the runs' logs left out (train.out kept)"
+    tar -C "${WORK}" --exclude=checkpoints --exclude='results/logs/*.log' -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
+  fi
   # The last checkpoint of every run, if that stays under 15 MiB.
   local list="${WORK}/checkpoints.list" d
   : >"${list}"
