@@ -21,7 +21,7 @@
 #                 with a clear message if the plugin or the libraries are missing.
 #                 (Rehearsal: the same discovery against a fake pip layout, checked.)
 #   2. golden     the layer/memory/model test binaries, side by side, on
-#                 CMEMAE_TEST_BACKEND=xla:cuda,tf32=false
+#                 CMEMAE_TEST_BACKEND=xla:cuda,tf32=false,preallocate=false
 #                 (NVIDIA_TF32_OVERRIDE=0: full float32, tolerances ×10; see
 #                 pkg/internal/testbackend): outputs and gradients against PyTorch's.
 #   3. bench      `bench` per model on xla:cuda with PyTorch on CUDA in the same run
@@ -109,7 +109,9 @@ build_bundle() {
   size=$(du -sm "${BUNDLE}" | cut -f1)
   # The bundle travels with the working tree: 64 MiB in all, kept to 60.
   if command -v git >/dev/null 2>&1 && git -C "${REPO}" rev-parse --git-dir >/dev/null 2>&1; then
-    tree=$(git -C "${REPO}" ls-files -z | (cd "${REPO}" && xargs -0 du -cb 2>/dev/null) | awk '$2 == "total" {s += $1} END {print int(s / 1048576 + 0.999)}')
+    # What travels: tracked files and untracked ones git does not ignore.
+    tree=$(git -C "${REPO}" ls-files -z --cached --others --exclude-standard |
+      (cd "${REPO}" && xargs -0r du -cb 2>/dev/null) | awk '$2 == "total" {s += $1} END {print int(s / 1048576 + 0.999)}')
   fi
   echo "gpu-check: bundle ${BUNDLE}: ${size} MiB in $((SECONDS - start))s (with the tracked tree: $((size + tree)) MiB)"
   if ((size + tree > 60)); then
@@ -320,7 +322,13 @@ ptxas=${sp}/nvidia/cu13/bin/ptxas"
   printf '#!/bin/sh\nexit 0\n' >"${tri}/bin/ptxas"
   chmod +x "${tri}/bin/ptxas"
   printf '#!/bin/sh\necho "%s"\n' "${sp2}" >"${fake}/bin/python3"
-  got="$(env -i PATH="${fake}/bin:/usr/bin:/bin" HOME="${fake}/home" TMPDIR="${fake}/nonvcc" CUDA_HOME="${fake}/no-cuda" bash -c '
+  # Only the tools the script uses on PATH: a ptxas of this host must not be found.
+  local tool
+  mkdir -p "${fake}/tools"
+  for tool in bash sh mkdir ln rm readlink timeout tail; do
+    ln -sfn "$(command -v "${tool}")" "${fake}/tools/${tool}"
+  done
+  got="$(env -i PATH="${fake}/bin:${fake}/tools" HOME="${fake}/home" TMPDIR="${fake}/nonvcc" CUDA_HOME="${fake}/no-cuda" bash -c '
     mkdir -p "${TMPDIR}"
     source "$1" 2>/dev/null
     pjrt_env_require cuda 2>/dev/null || echo "require failed"
@@ -620,6 +628,10 @@ archive() {
   if [[ $(stat -c %s "${OUT}/results.tar.gz" 2>/dev/null || echo 0) -gt 15000000 ]]; then
     echo "results.tar.gz over 15 MB: the runs' logs left out (train.out kept)"
     tar -C "${WORK}" --exclude=checkpoints --exclude='results/logs/*.log' -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
+  fi
+  if [[ $(stat -c %s "${OUT}/results.tar.gz" 2>/dev/null || echo 0) -gt 15000000 ]]; then
+    echo "still over 15 MB: config.yaml and metrics.csv only"
+    (cd "${WORK}" && find results -name config.yaml -o -name metrics.csv -o -name table.txt | tar -czf "${OUT}/results.tar.gz" -T -) 2>&1 | tail -3
   fi
   # The last checkpoint of every run, if that stays under 15 MiB.
   local list="${WORK}/checkpoints.list" d

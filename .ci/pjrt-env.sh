@@ -77,8 +77,8 @@ pjrt_env_link_wheels() {
       fi
     done
     for p in "${src}/cu13" "${src}/cu12" "${src}/cuda_nvcc"; do
-      if [[ -d "${p}/nvvm" && ! -e "${dir}/nvvm" ]]; then
-        ln -sfn "${p}/nvvm" "${dir}/nvvm" || return 1
+      if [[ -f "${p}/nvvm/libdevice/libdevice.10.bc" ]]; then
+        rm -rf "${dir}/nvvm" && ln -sfn "${p}/nvvm" "${dir}/nvvm" || return 1
         break
       fi
     done
@@ -93,25 +93,23 @@ pjrt_env_link_wheels() {
 # (${CUDA_HOME:-/usr/local/cuda}, ptxas on PATH) or, last, from Triton's bundled copies
 # (site-packages/triton/backends/nvidia/{bin/ptxas,lib/libdevice.10.bc}).
 pjrt_env_link_cuda_tools() {
-  local dir="$1" sp="$2" p
+  local dir="$1" p
   local cuda="${CUDA_HOME:-${CUDA_PATH:-/usr/local/cuda}}" triton="${2:+$2/triton/backends/nvidia}"
   mkdir -p "${dir}/bin" || return 1
   if [[ ! -x "${dir}/bin/ptxas" ]]; then
     for p in "${cuda}/bin/ptxas" "$(command -v ptxas 2>/dev/null)" "${triton:+${triton}/bin/ptxas}"; do
       if [[ -n "${p}" && -x "${p}" ]]; then
-        ln -sfn "${p}" "${dir}/bin/ptxas" || return 1
+        ln -sfn "$(readlink -f "${p}")" "${dir}/bin/ptxas" || return 1
         break
       fi
     done
   fi
   if [[ ! -f "${dir}/nvvm/libdevice/libdevice.10.bc" ]]; then
     if [[ -f "${cuda}/nvvm/libdevice/libdevice.10.bc" ]]; then
-      rm -f "${dir}/nvvm" 2>/dev/null
-      ln -sfn "${cuda}/nvvm" "${dir}/nvvm" || return 1
+      rm -rf "${dir}/nvvm" && ln -sfn "$(readlink -f "${cuda}/nvvm")" "${dir}/nvvm" || return 1
     elif [[ -n "${triton}" && -f "${triton}/lib/libdevice.10.bc" ]]; then
-      rm -f "${dir}/nvvm" 2>/dev/null
-      mkdir -p "${dir}/nvvm/libdevice" &&
-        ln -sfn "${triton}/lib/libdevice.10.bc" "${dir}/nvvm/libdevice/libdevice.10.bc" || return 1
+      rm -rf "${dir}/nvvm" && mkdir -p "${dir}/nvvm/libdevice" &&
+        ln -sfn "$(readlink -f "${triton}/lib/libdevice.10.bc")" "${dir}/nvvm/libdevice/libdevice.10.bc" || return 1
     fi
   fi
 }
@@ -214,9 +212,12 @@ pjrt_env_find() {
       if [[ -e "${CMEMAE_PJRT_NVIDIA}/${tool}" ]]; then
         pjrt_env_log "${tool##*/}: $(readlink -f "${CMEMAE_PJRT_NVIDIA}/${tool}")"
       else
-        pjrt_env_log "WARNING: no ${tool} in ${CMEMAE_PJRT_NVIDIA} (nor in \$CUDA_HOME, /usr/local/cuda, Triton): XLA may fail to compile GPU kernels"
+        pjrt_env_log "WARNING: no ${tool} in ${CMEMAE_PJRT_NVIDIA} (XLA's CUDA data dir): if GPU kernels fail to compile, install the nvidia-cuda-nvcc wheel (CUDA 13) or set CUDA_HOME to a CUDA 13 toolkit"
       fi
     done
+    if [[ -x "${CMEMAE_PJRT_NVIDIA}/bin/ptxas" ]]; then
+      pjrt_env_log "ptxas version: $("${CMEMAE_PJRT_NVIDIA}/bin/ptxas" --version 2>&1 | tail -n 1)"
+    fi
   fi
   pjrt_env_log "PJRT_PLUGIN_LIBRARY_PATH=${PJRT_PLUGIN_LIBRARY_PATH:-} XLA_FLAGS=${XLA_FLAGS:-} GOMLX_NO_AUTO_INSTALL=1"
   return 0

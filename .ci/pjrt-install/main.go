@@ -36,6 +36,10 @@ func main() {
 }
 
 func run(path, cpu, cuda, cudaVersion string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
 	for _, v := range []string{cpu, cudaVersion} {
 		if v == "latest" {
 			return fmt.Errorf("refusing version %q: pin an exact version", v)
@@ -54,31 +58,59 @@ func run(path, cpu, cuda, cudaVersion string) error {
 		if err := installer.CudaInstall(cuda, cudaVersion, path, false, installer.Verbose); err != nil {
 			return fmt.Errorf("installing the %s PJRT plugin %s: %w", cuda, cudaVersion, err)
 		}
-		if err := relativePtxas(filepath.Join(path, "nvidia", "bin", "ptxas")); err != nil {
+		nvidia := filepath.Join(path, "nvidia")
+		if err := relativeLink(nvidia, filepath.Join(nvidia, "bin", "ptxas")); err != nil {
+			return err
+		}
+		if err := linkNVVM(nvidia); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// relativePtxas rewrites the installer's absolute link nvidia/bin/ptxas (to
-// <path>/nvidia/cu13/bin/ptxas) as a link relative to its directory, so that
-// it still resolves when the directory is copied elsewhere (the Dockerfile
-// installs into /stage and copies to /usr/local/lib).
-func relativePtxas(link string) error {
+// linkNVVM links nvidia/nvvm to the CUDA wheel's nvvm/ (cu13/nvvm, or
+// cuda_nvcc/nvvm for CUDA 12), relative, where the installer made none: XLA
+// looks for nvvm/libdevice in its CUDA data dir, which go-xla sets to nvidia/.
+func linkNVVM(nvidia string) error {
+	link := filepath.Join(nvidia, "nvvm")
+	if _, err := os.Lstat(link); err == nil {
+		return nil
+	}
+	for _, sub := range []string{"cu13", "cuda_nvcc"} {
+		if st, err := os.Stat(filepath.Join(nvidia, sub, "nvvm", "libdevice")); err == nil && st.IsDir() {
+			if err := os.Symlink(filepath.Join(sub, "nvvm"), link); err != nil {
+				return fmt.Errorf("nvvm link: %w", err)
+			}
+			fmt.Printf("pjrt-install: %s -> %s\n", link, filepath.Join(sub, "nvvm"))
+			return nil
+		}
+	}
+	return nil
+}
+
+// relativeLink rewrites an absolute link inside root (the installer's
+// nvidia/bin/ptxas -> <root>/cu13/bin/ptxas) as a link relative to its
+// directory, so that it still resolves when root is copied elsewhere (the
+// Dockerfile installs into /stage and copies to /usr/local/lib). Links that
+// are relative or point outside root are left alone.
+func relativeLink(root, link string) error {
 	target, err := os.Readlink(link)
 	if err != nil || !filepath.IsAbs(target) {
 		return nil // no link, or already relative
 	}
+	if in, err := filepath.Rel(root, target); err != nil || !filepath.IsLocal(in) {
+		return nil // outside root: moves with nothing
+	}
 	rel, err := filepath.Rel(filepath.Dir(link), target)
 	if err != nil {
-		return fmt.Errorf("ptxas link %s -> %s: %w", link, target, err)
+		return fmt.Errorf("link %s -> %s: %w", link, target, err)
 	}
 	if err := os.Remove(link); err != nil {
-		return fmt.Errorf("ptxas link: %w", err)
+		return fmt.Errorf("link %s: %w", link, err)
 	}
 	if err := os.Symlink(rel, link); err != nil {
-		return fmt.Errorf("ptxas link: %w", err)
+		return fmt.Errorf("link %s: %w", link, err)
 	}
 	fmt.Printf("pjrt-install: %s -> %s\n", link, rel)
 	return nil

@@ -28,13 +28,13 @@ func Plan(exps []config.Experiment) []Run {
 	return runs
 }
 
-// CheckDistinct refuses runs of which two share a run directory (a value
-// given twice in a sweep, e.g. seed=1,1): they would be the same run.
+// CheckDistinct refuses runs of which two share a run directory (e.g. a
+// value given twice in a sweep, seed=1,1): they would be the same run.
 func CheckDistinct(runs []Run) error {
 	first := map[string]int{}
 	for i, r := range runs {
 		if k, ok := first[r.Dir]; ok {
-			return fmt.Errorf("experiment: runs %d and %d are the same run (%s): a value is given twice in a sweep; remove the duplicate", k+1, i+1, r.Dir)
+			return fmt.Errorf("experiment: runs %d and %d are the same run (%s): e.g. a value given twice in a sweep; remove the duplicate", k+1, i+1, r.Dir)
 		}
 		first[r.Dir] = i
 	}

@@ -25,8 +25,8 @@ import (
 // experiment=<name> plus a few keys; see experiment.Parse for the budget
 // overlay). cuts are added in the quick budget only: the fewer classes,
 // seeds or values a notebook's quick run uses. Results go to
-// ResultsDir(budget); runs of the cpu budget are read from its shipped
-// results where those hold them (see RunDir).
+// ResultsDir(budget); runs are read from the budget's shipped results where
+// those hold them (see RunDir).
 func Experiments(budget string, args, cuts []string) ([]config.Experiment, error) {
 	var all []string
 	if !slices.ContainsFunc(args, func(a string) bool { k, _, _ := config.SplitArg(a); return k == config.KeyResultsDir }) {

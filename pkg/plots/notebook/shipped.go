@@ -38,12 +38,18 @@ func ShippedDir(budget string) string {
 }
 
 // budgetOf is the budget an experiment of [Experiments] was composed with:
-// the one whose ResultsDir is its results_dir ("" for none).
+// the one whose ResultsDir is its results_dir, else, for a notebook's own
+// results_dir=<dir> (which the budget overlay makes <dir>/<budget>), the last
+// element when it names quick or cpu; "" otherwise.
 func budgetOf(e config.Experiment) string {
+	dir := filepath.Clean(e.ResultsDir)
 	for _, b := range []string{Quick, CPU, Full} {
-		if filepath.Clean(e.ResultsDir) == filepath.Clean(ResultsDir(b)) {
+		if dir == filepath.Clean(ResultsDir(b)) {
 			return b
 		}
+	}
+	if b := filepath.Base(dir); b == Quick || b == CPU {
+		return b
 	}
 	return ""
 }

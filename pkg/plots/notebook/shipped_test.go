@@ -202,6 +202,17 @@ func TestShippedResults(t *testing.T) {
 		t.Errorf("quick RunDir %s", got)
 	}
 
+	// A notebook's own results_dir (the budget's folder below it) still
+	// reads the cpu budget's shipped runs.
+	mine := t.TempDir()
+	ownExps, err := Experiments(CPU, append([]string{"results_dir=" + mine + "/"}, args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RunDir(ownExps[0], other.Targets, false); !IsShipped(CPU, got) {
+		t.Errorf("results_dir=%s/: RunDir %s is not in the shipped tree", mine, got)
+	}
+
 	// The full budget writes to the results root itself (as the command
 	// line does) and reads its own shipped tree, results-full-budget: a
 	// shipped flat run is read from there, the spatial one trained.
@@ -278,13 +289,13 @@ func TestShrinkSummary(t *testing.T) {
 }
 
 // TestShippedTree checks the results shipped with the repository
-// (notebooks/results-<budget>-budget), where present: a README.md naming the
+// (notebooks/results-<budget>-budget; cpu's must be there): a README.md naming the
 // commit and command, every run with its config.yaml and a metrics.csv that
 // loads, and a heatmap per experiment rendering from them without training.
 func TestShippedTree(t *testing.T) {
 	t.Setenv(ShippedEnv, "")
 	if ShippedDir(CPU) == "" {
-		t.Error("no shipped cpu-budget results (notebooks/results-cpu-budget): notebooks 01–04 open on them")
+		t.Error("no shipped cpu-budget results (notebooks/results-cpu-budget), which notebooks 01–04 open on: restore them with git checkout -- notebooks/results-cpu-budget")
 	}
 	for _, budget := range []string{CPU, Full} {
 		if dir := ShippedDir(budget); dir != "" {
