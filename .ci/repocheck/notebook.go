@@ -10,12 +10,14 @@ import (
 
 // Notebook is the part of a Jupyter notebook (nbformat 4) that the checks read.
 type Notebook struct {
-	Cells    []Cell         `json:"cells"`
-	Metadata map[string]any `json:"metadata"`
+	Cells         []Cell         `json:"cells"`
+	Metadata      map[string]any `json:"metadata"`
+	NBFormatMinor int            `json:"nbformat_minor"`
 }
 
 // Cell is one notebook cell.
 type Cell struct {
+	ID       string       `json:"id"`
 	CellType string       `json:"cell_type"`
 	Source   MultiString  `json:"source"`
 	Metadata CellMetadata `json:"metadata"`
@@ -162,6 +164,21 @@ func CheckNotebookSetup(nb *Notebook) []string {
 	var problems []string
 	if ks, ok := nb.Metadata["kernelspec"].(map[string]any); !ok || ks["name"] != "gonb" {
 		problems = append(problems, `metadata.kernelspec.name is not "gonb"`)
+	}
+	// nbformat 4.5 requires a unique id per cell (JupyterLab adds missing ones,
+	// changing the file on first save).
+	if nb.NBFormatMinor >= 5 {
+		seen := map[string]int{}
+		for i, c := range nb.Cells {
+			switch j, dup := seen[c.ID]; {
+			case c.ID == "":
+				problems = append(problems, fmt.Sprintf("cell %d has no id (nbformat 4.5)", i+1))
+			case dup:
+				problems = append(problems, fmt.Sprintf("cells %d and %d share the id %q", j+1, i+1, c.ID))
+			default:
+				seen[c.ID] = i
+			}
+		}
 	}
 	for i := range nb.Cells {
 		c := &nb.Cells[i]

@@ -12,13 +12,13 @@ import (
 // harmless stderr output.
 const goodNotebook = `{
  "cells": [
-  {"cell_type": "markdown", "metadata": {}, "source": ["# Title"]},
-  {"cell_type": "code", "metadata": {}, "execution_count": 1,
+  {"id": "title", "cell_type": "markdown", "metadata": {}, "source": ["# Title"]},
+  {"id": "setup", "cell_type": "code", "metadata": {}, "execution_count": 1,
    "source": ["!*rm -f go.work && go work init && go work use . \"${GONB_DIR}/..\""], "outputs": []},
-  {"cell_type": "code", "metadata": {}, "execution_count": 2,
+  {"id": "png", "cell_type": "code", "metadata": {}, "execution_count": 2,
    "source": ["%%\n", "plots.Display(p)"],
    "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo="}}]},
-  {"cell_type": "code", "metadata": {"tags": ["figure"]}, "execution_count": 3,
+  {"id": "svg", "cell_type": "code", "metadata": {"tags": ["figure"]}, "execution_count": 3,
    "source": "gonbui.DisplaySVG(s)",
    "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"text/html": ["<div><svg width=\"10\">", "</svg></div>"]}},
                {"output_type": "stream", "name": "stderr", "text": ["training: epoch 1\n"]}]}
@@ -32,9 +32,9 @@ const badNotebook = `{
  "cells": [
   {"cell_type": "code", "metadata": {}, "source": "import \"fmt\"", "outputs": [
     {"output_type": "error", "ename": "ERROR", "evalue": "undefined: foo", "traceback": []}]},
-  {"cell_type": "code", "metadata": {}, "source": "!false", "outputs": [
+  {"id": "x", "cell_type": "code", "metadata": {}, "source": "!false", "outputs": [
     {"output_type": "stream", "name": "stderr", "text": "exit status 1\n"}]},
-  {"cell_type": "code", "metadata": {}, "source": "%%\nplots.Display(p)", "outputs": [
+  {"id": "x", "cell_type": "code", "metadata": {}, "source": "%%\nplots.Display(p)", "outputs": [
     {"output_type": "stream", "name": "stdout", "text": "no image here\n"}]},
   {"cell_type": "code", "metadata": {"tags": ["figure"]}, "source": "%%\nshow()", "outputs": [
     {"output_type": "stream", "name": "stderr", "text": "panic: index out of range\n"}]}
@@ -81,8 +81,15 @@ func TestCheckExecutedNotebookBad(t *testing.T) {
 		}
 	}
 	setup := CheckNotebookSetup(nb)
-	if len(setup) != 3 { // kernel + two markers
-		t.Errorf("set-up problems = %q, want 3", setup)
+	wantSetup := []string{`metadata.kernelspec.name is not "gonb"`, "cell 1 has no id", `cells 2 and 3 share the id "x"`,
+		"cell 4 has no id", "first code cell (cell 1) lacks", "first code cell (cell 1) lacks"}
+	if len(setup) != len(wantSetup) {
+		t.Fatalf("set-up problems = %q, want %d", setup, len(wantSetup))
+	}
+	for i, w := range wantSetup {
+		if !strings.HasPrefix(setup[i], w) {
+			t.Errorf("set-up problem %d = %q, want prefix %q", i, setup[i], w)
+		}
 	}
 }
 
