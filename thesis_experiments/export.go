@@ -21,11 +21,13 @@ metrics.csv reaches its config's trainer.max_epochs) into destination, keeping
 their paths relative to the results directory: config.yaml and metrics.csv, and
 with -checkpoints every epoch checkpoint's model weights (no optimiser state:
 about a third of the size; enough for analyses and from_checkpoint, not for
-resuming). This is how notebooks/results-cpu-budget was made:
+resuming). This is how notebooks/results-cpu-budget and
+notebooks/results-full-budget were made:
 
   go run ./thesis_experiments export results/cpu notebooks/results-cpu-budget
   go run ./thesis_experiments export -checkpoints results/cpu/memory_analysis_mnist \
       notebooks/results-cpu-budget/memory_analysis_mnist
+  go run ./thesis_experiments export results/baseline_mnist notebooks/results-full-budget/baseline_mnist
 
 Unfinished runs are listed and skipped. Files already in the destination are
 replaced, each atomically.

@@ -22,9 +22,10 @@
 // Results go to [ResultsDir]: <repository>/results for full (the command line's
 // default results_dir, so a notebook finds runs made with the command line) and
 // <repository>/results/<budget> for the others. CMEMAE_RESULTS_DIR overrides the
-// root. The cpu budget first reads the results shipped with the repository
-// ([ShippedDir], notebooks/results-cpu-budget, read-only): [RunDir] and [Load]
-// take a run from there when it is complete. [Runner.RunAll] trains only the
+// root. A budget first reads the results shipped with the repository for it
+// ([ShippedDir], notebooks/results-<budget>-budget, read-only: every run of
+// notebooks 01–04 for cpu, the flat-latent baseline for full): [RunDir] and
+// [Load] take a run from there when it is complete. [Runner.RunAll] trains only the
 // runs found complete nowhere, and loads the others; [Overlay] sets another
 // budget's rows beside the shipped ones.
 //
