@@ -113,6 +113,20 @@ func OverlaidBudget(r results.Row) string {
 	return ""
 }
 
+// TrainedEpochs returns, for the rows of t and of any table derived from it
+// (MaxOverEpochs, MeanOverSeeds), the number of epochs their run trained: the
+// largest epoch of the same experiment, params and target in t, over its
+// seeds. A column labelled with it keeps a run that is still training (or was
+// stopped early) apart from the finished ones.
+func TrainedEpochs(t results.Table) func(results.Row) int {
+	key := func(r results.Row) string { return r.Experiment + "\x00" + r.Params + "\x00" + r.Target }
+	last := map[string]int{}
+	for _, r := range t.Rows {
+		last[key(r)] = max(last[key(r)], r.Epoch)
+	}
+	return func(r results.Row) int { return last[key(r)] }
+}
+
 // NumRuns is the number of runs exps make (configurations × target groups),
 // as the training cell will report them.
 func NumRuns(exps []config.Experiment) int { return len(experiment.Plan(exps)) }

@@ -240,6 +240,37 @@ func TestShippedResults(t *testing.T) {
 	}
 }
 
+// TestTrainedEpochs: a run's epoch count survives MaxOverEpochs and
+// MeanOverSeeds, and runs of the same configuration with other budgets
+// (Overlay) or fewer epochs keep their own.
+func TestTrainedEpochs(t *testing.T) {
+	var full, short results.Table
+	for seed := int64(1); seed <= 2; seed++ {
+		for ep := 1; ep <= 100; ep++ {
+			full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: seed, Target: "3", Condition: 3, Epoch: ep, AUROC: 0.9})
+		}
+	}
+	for ep := 1; ep <= 5; ep++ {
+		short.Rows = append(short.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: 1, Target: "3", Condition: 3, Epoch: ep, AUROC: 0.8})
+		full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: 1, Target: "4", Condition: 4, Epoch: ep, AUROC: 0.7})
+	}
+	both := Overlay(full, short, CPU)
+	epochs := TrainedEpochs(both)
+	got := map[string]int{}
+	for _, r := range both.MaxOverEpochs(results.AUROC).MeanOverSeeds().Rows {
+		got[r.Experiment+" "+r.Target] = epochs(r)
+	}
+	want := map[string]int{"baseline_mnist 3": 100, "baseline_mnist 4": 5, "baseline_mnist (cpu) 3": 5}
+	if len(got) != len(want) {
+		t.Fatalf("epochs %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %d epochs, want %d", k, got[k], w)
+		}
+	}
+}
+
 // TestColorBy: a name keeps its colour whichever names a panel holds.
 func TestColorBy(t *testing.T) {
 	order := []string{"from scratch", "[transfer]", "[freeze]"}
