@@ -304,16 +304,9 @@ func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings
 	doc = append(doc, fmt.Sprintf("# effective model: kind=%s arch=%s memories=%d memory_size=%d\n",
 		eff.Kind, eff.Arch, eff.NumConditions, eff.MemorySize)...)
 	path := filepath.Join(dir, results.ConfigFile)
-	tmp := path + ".tmp"
-	_ = os.Remove(tmp)
-	if err := writeFileSynced(tmp, func(w io.Writer) error { _, err := w.Write(doc); return err }); err != nil {
-		_ = os.Remove(tmp)
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(doc); return err }); err != nil {
 		return fmt.Errorf("train: writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	atomicfile.SyncDir(dir)
 	return nil
 }
 
