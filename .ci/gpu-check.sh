@@ -113,7 +113,7 @@ build_bundle() {
     tree=$(git -C "${REPO}" ls-files -z --cached --others --exclude-standard |
       (cd "${REPO}" && xargs -0r du -cb 2>/dev/null) | awk '$2 == "total" {s += $1} END {print int(s / 1048576 + 0.999)}')
   fi
-  echo "gpu-check: bundle ${BUNDLE}: ${size} MiB in $((SECONDS - start))s (with the tracked tree: $((size + tree)) MiB)"
+  echo "gpu-check: bundle ${BUNDLE}: ${size} MiB in $((SECONDS - start))s (with the tree that travels: $((size + tree)) MiB)"
   if ((size + tree > 60)); then
     echo "gpu-check: bundle ${size} MiB + tree ${tree} MiB, over the 60 MiB that may travel"
     return 1
@@ -189,6 +189,11 @@ write_summary() {
   cat "${SUMMARY}" >&3
 }
 
+# MAX_OUT_BYTES: the most a file in OUTDIR may hold (under the 16 MiB that come back).
+MAX_OUT_BYTES=15000000
+# too_big FILE: FILE exists and is over MAX_OUT_BYTES.
+too_big() { [[ $(stat -c %s "$1" 2>/dev/null || echo 0) -gt ${MAX_OUT_BYTES} ]]; }
+
 finish() {
   trap - EXIT INT TERM
   archive
@@ -196,8 +201,8 @@ finish() {
   # Files over 16 MiB do not come back: keep the text files' last 15 MB.
   local f
   for f in "${LOG}" "${OUT}/golden-tests.txt" "${OUT}/bench.txt"; do
-    if [[ $(stat -c %s "${f}" 2>/dev/null || echo 0) -gt 15000000 ]]; then
-      tail -c 15000000 "${f}" >"${f}.tmp" && mv "${f}.tmp" "${f}"
+    if too_big "${f}"; then
+      tail -c "${MAX_OUT_BYTES}" "${f}" >"${f}.tmp" && mv "${f}.tmp" "${f}"
     fi
   done
   exit "${FAILED}"
@@ -625,11 +630,11 @@ archive() {
   local start=${SECONDS}
   cp "${WORK}/table.txt" "${WORK}/results/" 2>/dev/null
   tar -C "${WORK}" --exclude=checkpoints -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
-  if [[ $(stat -c %s "${OUT}/results.tar.gz" 2>/dev/null || echo 0) -gt 15000000 ]]; then
+  if too_big "${OUT}/results.tar.gz"; then
     echo "results.tar.gz over 15 MB: the runs' logs left out (train.out kept)"
     tar -C "${WORK}" --exclude=checkpoints --exclude='results/logs/*.log' -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
   fi
-  if [[ $(stat -c %s "${OUT}/results.tar.gz" 2>/dev/null || echo 0) -gt 15000000 ]]; then
+  if too_big "${OUT}/results.tar.gz"; then
     echo "still over 15 MB: config.yaml and metrics.csv only"
     (cd "${WORK}" && find results -name config.yaml -o -name metrics.csv -o -name table.txt | tar -czf "${OUT}/results.tar.gz" -T -) 2>&1 | tail -3
   fi
@@ -643,11 +648,11 @@ archive() {
   done < <(find "${WORK}/results" -type d -name checkpoints 2>/dev/null | sort)
   if [[ -s "${list}" ]]; then
     tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}" 2>&1 | tail -3
-    if [[ $(stat -c %s "${OUT}/checkpoints.tar.gz") -gt 15000000 ]]; then
+    if too_big "${OUT}/checkpoints.tar.gz"; then
       echo "checkpoints.tar.gz over 15 MB: keeping seed 1 only"
       grep '/seed_1/' "${list}" >"${list}.1"
       tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}.1"
-      if [[ $(stat -c %s "${OUT}/checkpoints.tar.gz") -gt 15000000 ]]; then
+      if too_big "${OUT}/checkpoints.tar.gz"; then
         echo "still over 15 MB: no checkpoints archive"
         rm -f "${OUT}/checkpoints.tar.gz"
       fi

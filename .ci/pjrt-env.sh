@@ -70,47 +70,48 @@ pjrt_env_link_wheels() {
       [[ "${name}" == bin || "${name}" == __pycache__ ]] && continue
       ln -sfn "${p}" "${dir}/${name}" || return 1
     done
-    for p in "${src}/cu13" "${src}/cu12" "${src}/cuda_nvcc"; do
-      if [[ -x "${p}/bin/ptxas" ]]; then
-        ln -sfn "${p}/bin/ptxas" "${dir}/bin/ptxas" || return 1
-        break
-      fi
-    done
-    for p in "${src}/cu13" "${src}/cu12" "${src}/cuda_nvcc"; do
-      if [[ -f "${p}/nvvm/libdevice/libdevice.10.bc" ]]; then
-        rm -rf "${dir}/nvvm" && ln -sfn "${p}/nvvm" "${dir}/nvvm" || return 1
-        break
-      fi
-    done
   fi
-  pjrt_env_link_cuda_tools "${dir}" "${src%/*}" || return 1
+  pjrt_env_link_cuda_tools "${dir}" "${src}" || return 1
   echo "${dir}"
 }
 
-# pjrt_env_link_cuda_tools DIR SITE_PACKAGES: XLA compiles its kernels with ptxas and
-# libdevice, looked for in the CUDA data dir (DIR). Where the nvidia-* wheels lack them
-# (no nvidia-cuda-nvcc wheel), links them from the system CUDA toolkit
-# (${CUDA_HOME:-/usr/local/cuda}, ptxas on PATH) or, last, from Triton's bundled copies
-# (site-packages/triton/backends/nvidia/{bin/ptxas,lib/libdevice.10.bc}).
+# pjrt_env_link_cuda_tools DIR NVIDIA_SRC: XLA compiles its kernels with ptxas and
+# libdevice, looked for in the CUDA data dir (DIR). Each is linked from the first place
+# that has it: the nvidia-* wheels (NVIDIA_SRC/{cu13,cu12,cuda_nvcc}, from the
+# nvidia-cuda-nvcc wheel), the system CUDA toolkit (${CUDA_HOME:-/usr/local/cuda}; ptxas
+# also on PATH), Triton's bundled copies (site-packages/triton/backends/nvidia/{bin/ptxas,
+# lib/libdevice.10.bc}).
 pjrt_env_link_cuda_tools() {
-  local dir="$1" p
-  local cuda="${CUDA_HOME:-${CUDA_PATH:-/usr/local/cuda}}" triton="${2:+$2/triton/backends/nvidia}"
-  mkdir -p "${dir}/bin" || return 1
-  if [[ ! -x "${dir}/bin/ptxas" ]]; then
-    for p in "${cuda}/bin/ptxas" "$(command -v ptxas 2>/dev/null)" "${triton:+${triton}/bin/ptxas}"; do
-      if [[ -n "${p}" && -x "${p}" ]]; then
-        ln -sfn "$(readlink -f "${p}")" "${dir}/bin/ptxas" || return 1
-        break
-      fi
-    done
-  fi
-  if [[ ! -f "${dir}/nvvm/libdevice/libdevice.10.bc" ]]; then
-    if [[ -f "${cuda}/nvvm/libdevice/libdevice.10.bc" ]]; then
-      rm -rf "${dir}/nvvm" && ln -sfn "$(readlink -f "${cuda}/nvvm")" "${dir}/nvvm" || return 1
-    elif [[ -n "${triton}" && -f "${triton}/lib/libdevice.10.bc" ]]; then
-      rm -rf "${dir}/nvvm" && mkdir -p "${dir}/nvvm/libdevice" &&
-        ln -sfn "$(readlink -f "${triton}/lib/libdevice.10.bc")" "${dir}/nvvm/libdevice/libdevice.10.bc" || return 1
+  local dir="$1" src="$2" p
+  local cuda="${CUDA_HOME:-${CUDA_PATH:-/usr/local/cuda}}" triton="${2:+${2%/*}/triton/backends/nvidia}"
+  local -a kits=()
+  [[ -n "${src}" ]] && kits=("${src}/cu13" "${src}/cu12" "${src}/cuda_nvcc")
+  kits+=("${cuda}")
+  # "${kits[@]/%//bin/ptxas}": each kit with /bin/ptxas appended.
+  for p in "${kits[@]/%//bin/ptxas}" "$(command -v ptxas 2>/dev/null)" "${triton:+${triton}/bin/ptxas}"; do
+    if [[ -n "${p}" && -x "${p}" ]]; then
+      ln -sfn "$(pjrt_env_abs "${p}")" "${dir}/bin/ptxas" || return 1
+      break
     fi
+  done
+  for p in "${kits[@]/%//nvvm}"; do
+    if [[ -f "${p}/libdevice/libdevice.10.bc" ]]; then
+      rm -rf "${dir}/nvvm" && ln -sfn "$(pjrt_env_abs "${p}")" "${dir}/nvvm" || return 1
+      return 0
+    fi
+  done
+  if [[ -n "${triton}" && -f "${triton}/lib/libdevice.10.bc" ]]; then
+    rm -rf "${dir}/nvvm" && mkdir -p "${dir}/nvvm/libdevice" &&
+      ln -sfn "$(pjrt_env_abs "${triton}/lib/libdevice.10.bc")" "${dir}/nvvm/libdevice/libdevice.10.bc" || return 1
+  fi
+}
+
+# pjrt_env_abs PATH: PATH when absolute, else resolved (a relative CUDA_HOME or PATH entry).
+pjrt_env_abs() {
+  if [[ "$1" == /* ]]; then
+    echo "$1"
+  else
+    readlink -f "$1"
   fi
 }
 
