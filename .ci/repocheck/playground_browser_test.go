@@ -111,19 +111,26 @@ func TestBrowserPlayground(t *testing.T) {
 			t.Fatalf("clicking Train: %v", err)
 		}
 	}
-	set(1, 2)
-	// Record every epoch the status line shows, to check the figures update live.
-	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`(() => {
+	// observeEpochs records in window[name], as they appear, the epochs the
+	// status line shows for a run of digit with the given epochs: faster than
+	// any poll (on idle cores an epoch takes under a second).
+	observeEpochs := func(name string, digit, epochs int) {
+		t.Helper()
+		if _, err := chromedp.Run(page, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
 		const cs = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code");
 		const out = cs[cs.length - 1].output_area.element[0];
-		window.pgSeen = [];
+		window.%[1]s = [];
 		new MutationObserver(() => {
-			const m = out.innerText.match(/digit 1 ·[^\n]*epoch (\d+)\/2/);
-			if (m && !window.pgSeen.includes(m[1])) window.pgSeen.push(m[1]);
+			const m = out.innerText.match(/digit %[2]d ·[^\n]*epoch (\d+)\/%[3]d/);
+			if (m && !window.%[1]s.includes(+m[1])) window.%[1]s.push(+m[1]);
 		}).observe(out, {childList: true, subtree: true, characterData: true});
-		return true; })()`)); err != nil {
-		t.Fatalf("observing the output: %v", err)
+		return true; })()`, name, digit, epochs))); err != nil {
+			t.Fatalf("observing the output: %v", err)
+		}
 	}
+	set(1, 2)
+	// Record every epoch the status line shows, to check the figures update live.
+	observeEpochs("pgSeen", 1, 2)
 	train()
 	poll("the new run (digit 1, epoch 2/2)", `(() => { const s = `+outText+`;
 		return s.includes("digit 1 ·") && s.includes("epoch 2/2"); })()`, 3*time.Minute)
@@ -135,26 +142,16 @@ func TestBrowserPlayground(t *testing.T) {
 	if n, err := chromedp.Run(page, chromedp.Evaluate[int](`document.querySelectorAll(".output_area input[type=range]").length`)); err != nil || n != 1 {
 		t.Errorf("epochs sliders after moving it: %d, %v; want 1", n, err)
 	}
-	seen, err := chromedp.Run(page, chromedp.Evaluate[[]string](`window.pgSeen`))
-	if err != nil || strings.Join(seen, ",") != "0,1,2" {
-		t.Errorf("epochs shown live by the status line: %q, %v; want 0, 1, 2", seen, err)
+	seen, err := chromedp.Run(page, chromedp.Evaluate[[]int](`window.pgSeen`))
+	if err != nil || !slices.Equal(seen, []int{0, 1, 2}) {
+		t.Errorf("epochs shown live by the status line: %v, %v; want 0, 1, 2", seen, err)
 	}
 
 	// Train during a run stops it and trains the new settings. The long run's
 	// epochs are recorded as they appear: on idle cores one takes under a
 	// second, shorter than the poll's interval.
 	set(7, 20)
-	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`(() => {
-		const cs = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code");
-		const out = cs[cs.length - 1].output_area.element[0];
-		window.pgLong = [];
-		new MutationObserver(() => {
-			const m = out.innerText.match(/digit 7 ·[^\n]*epoch (\d+)\/20/);
-			if (m && !window.pgLong.includes(+m[1])) window.pgLong.push(+m[1]);
-		}).observe(out, {childList: true, subtree: true, characterData: true});
-		return true; })()`)); err != nil {
-		t.Fatalf("observing the output: %v", err)
-	}
+	observeEpochs("pgLong", 7, 20)
 	train()
 	poll("a long run (digit 7, an epoch of 20)", `window.pgLong.some(e => e >= 1)`, 3*time.Minute)
 	set(2, 1)
