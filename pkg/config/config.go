@@ -34,6 +34,10 @@ type Experiment struct {
 	// others of the same experiment (overrides and sweep values, without seed
 	// and targets); they name its results directory.
 	Params []results.Param `yaml:"-"`
+	// Budget is the budget overlay the configuration was composed with
+	// (budget=<name>: quick, cpu, full; "" when none was given). It is not a
+	// key of the configuration and is not saved with it.
+	Budget string `yaml:"-"`
 }
 
 // ModelConfig is the "model" group.

@@ -32,9 +32,13 @@ func NewParser() *config.Parser { return &config.Parser{Experiments: Catalogue} 
 // Parse composes and validates the configurations selected by Hydra-style
 // key=value arguments, experiment=<name> taken from the [Catalogue] (or a
 // YAML file), budget=<name> expanded into its overlay's overrides (see
-// [Budget]; without it the experiment runs as the thesis ran it). See
-// config.Parser.Parse.
+// [Budget]; without it the experiment runs as the thesis ran it), recorded
+// in each configuration's Budget. See config.Parser.Parse.
 func Parse(args ...string) ([]config.Experiment, error) {
+	budget, _, err := SplitBudget(args)
+	if err != nil {
+		return nil, err
+	}
 	expanded, applied, err := withBudget(args)
 	if err != nil {
 		return nil, err
@@ -45,6 +49,7 @@ func Parse(args ...string) ([]config.Experiment, error) {
 	}
 	for i := range exps {
 		exps[i].Params = slices.DeleteFunc(exps[i].Params, func(p results.Param) bool { return applied[p.Key] })
+		exps[i].Budget = budget
 	}
 	return exps, nil
 }

@@ -37,29 +37,12 @@ func ShippedDir(budget string) string {
 	return d
 }
 
-// budgetOf is the budget an experiment of [Experiments] was composed with:
-// the one whose ResultsDir is its results_dir, else, for a notebook's own
-// results_dir=<dir> (which the budget overlay makes <dir>/<budget>), the last
-// element when it names quick or cpu; "" otherwise.
-func budgetOf(e config.Experiment) string {
-	dir := filepath.Clean(e.ResultsDir)
-	for _, b := range []string{Quick, CPU, Full} {
-		if dir == filepath.Clean(ResultsDir(b)) {
-			return b
-		}
-	}
-	if b := filepath.Base(dir); b == Quick || b == CPU {
-		return b
-	}
-	return ""
-}
-
 // RunDir is the directory to read a run from: its shipped copy when the
-// budget has shipped results holding the complete run (and its checkpoints,
+// budget it was composed with (e.Budget) has shipped results holding the complete run (and its checkpoints,
 // when needCheckpoints), else e.RunDir(targets), where the notebook trains.
 func RunDir(e config.Experiment, targets []int, needCheckpoints bool) string {
 	own := e.RunDir(targets)
-	shipped := ShippedDir(budgetOf(e))
+	shipped := ShippedDir(e.Budget)
 	if shipped == "" {
 		return own
 	}

@@ -238,6 +238,27 @@ func TestShippedResults(t *testing.T) {
 	if fl, err := Load(full); err != nil || fl.Len() != 100 {
 		t.Errorf("Load of the full budget: %d rows (want the shipped run's 100 epochs), %v", fl.Len(), err)
 	}
+	// So does the full budget under a notebook's own results_dir, which it
+	// writes to directly (no budget folder below it).
+	ownFull, err := Experiments(Full, []string{"results_dir=" + mine, "experiment=baseline_mnist", "datamodule.targets=[0]", "seed=1", "model=memae", "model.arch=mnist-flat"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RunDir(ownFull[0], flat.Targets, false); !IsShipped(Full, got) {
+		t.Errorf("full budget, results_dir=%s: RunDir %s, want inside %s", mine, got, ShippedDir(Full))
+	}
+	// Without a budget (the command line's default, the thesis's scale) no
+	// shipped tree is read.
+	none, err := experiment.Parse("results_dir="+own, "experiment=baseline_mnist", "datamodule.targets=[0]", "seed=1", "model=memae", "model.arch=mnist-flat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none[0].Budget != "" || full[0].Budget != Full || ownExps[0].Budget != CPU {
+		t.Errorf("Budget: none %q, full %q, cpu %q", none[0].Budget, full[0].Budget, ownExps[0].Budget)
+	}
+	if got := RunDir(none[0], flat.Targets, false); got != flat.Dir {
+		t.Errorf("no budget: RunDir %s, want %s", got, flat.Dir)
+	}
 }
 
 // TestTrainedEpochs: a run's epoch count survives MaxOverEpochs and
