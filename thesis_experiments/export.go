@@ -14,20 +14,22 @@ import (
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
-const exportUsage = `Usage: go run ./thesis_experiments export [-checkpoints] <results directory> <destination>
+const exportUsage = `Usage: go run ./thesis_experiments export [-checkpoints[=last]] <results directory> <destination>
 
 Copies the finished runs of a results tree (every run directory below it whose
 metrics.csv reaches its config's trainer.max_epochs) into destination, keeping
 their paths relative to the results directory: config.yaml and metrics.csv, and
 with -checkpoints every epoch checkpoint's model weights (no optimiser state:
 about a third of the size; enough for analyses and from_checkpoint, not for
-resuming). This is how notebooks/results-cpu-budget and
-notebooks/results-full-budget were made:
+resuming), with -checkpoints=last only the last epoch's. This is how
+notebooks/results-cpu-budget and notebooks/results-full-budget were made:
 
   go run ./thesis_experiments export results/cpu notebooks/results-cpu-budget
   go run ./thesis_experiments export -checkpoints results/cpu/memory_analysis_mnist \
       notebooks/results-cpu-budget/memory_analysis_mnist
   go run ./thesis_experiments export results/baseline_mnist notebooks/results-full-budget/baseline_mnist
+  go run ./thesis_experiments export -checkpoints=last 'results/baseline_mnist/model=memae,model.arch=mnist-flat' \
+      'notebooks/results-full-budget/baseline_mnist/model=memae,model.arch=mnist-flat'
 
 Unfinished runs are listed and skipped. Files already in the destination are
 replaced, each atomically.
@@ -39,7 +41,8 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fset := flag.NewFlagSet("export", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	help := fset.Bool("h", false, "this help")
-	checkpoints := fset.Bool("checkpoints", false, "also export every epoch checkpoint's model weights")
+	var checkpoints checkpointsFlag
+	fset.Var(&checkpoints, "checkpoints", "also export every epoch checkpoint's model weights (=last: only the last epoch's)")
 	pos, err := parseFlags("export", args, fset)
 	if err != nil {
 		return err
@@ -81,10 +84,13 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 				return fmt.Errorf("export: %w", err)
 			}
 		}
-		if *checkpoints {
+		if checkpoints != noCheckpoints {
 			cps, err := train.ListCheckpoints(p.Dir)
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
+			}
+			if checkpoints == lastCheckpoint && len(cps) > 0 {
+				cps = cps[len(cps)-1:]
 			}
 			for _, cp := range cps {
 				if err := train.ExportWeights(cp.Dir, out); err != nil {
@@ -98,6 +104,35 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fmt.Fprintf(stdout, "exported %d runs (%d checkpoints) from %s to %s\n", exported, ckpts, src, dst)
 	if len(unfinished) > 0 {
 		fmt.Fprintf(stdout, "skipped %d unfinished runs:\n%s\n", len(unfinished), strings.Join(unfinished, "\n"))
+	}
+	return nil
+}
+
+// checkpointsFlag is export's -checkpoints: none (absent or =false), all
+// (-checkpoints, =true, =all) or last (=last).
+type checkpointsFlag string
+
+const (
+	noCheckpoints  checkpointsFlag = ""
+	allCheckpoints checkpointsFlag = "all"
+	lastCheckpoint checkpointsFlag = "last"
+)
+
+func (f *checkpointsFlag) String() string { return string(*f) }
+
+// IsBoolFlag lets -checkpoints stand alone (meaning all).
+func (f *checkpointsFlag) IsBoolFlag() bool { return true }
+
+func (f *checkpointsFlag) Set(v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "all":
+		*f = allCheckpoints
+	case "false", "none":
+		*f = noCheckpoints
+	case "last":
+		*f = lastCheckpoint
+	default:
+		return fmt.Errorf("-checkpoints=%s: give -checkpoints (every epoch's) or -checkpoints=last (the last epoch's)", v)
 	}
 	return nil
 }

@@ -64,6 +64,15 @@ func TestExport(t *testing.T) {
 		t.Errorf("the unfinished run was exported (%v)", err)
 	}
 
+	// -checkpoints=last exports the last epoch's weights only.
+	last := filepath.Join(t.TempDir(), "last")
+	if out, err := runCmd(t, context.Background(), "export", "-checkpoints=last", src, last); err != nil || !strings.Contains(out, "exported 1 runs (1 checkpoints)") {
+		t.Errorf("export -checkpoints=last: %v\n%s", err, out)
+	}
+	if cps, err := train.ListCheckpoints(filepath.Join(last, rel)); err != nil || len(cps) != 1 || cps[0].Name != "epoch_0002" {
+		t.Errorf("export -checkpoints=last exported %+v, %v; want epoch_0002 alone", cps, err)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
@@ -71,6 +80,7 @@ func TestExport(t *testing.T) {
 		{[]string{src, filepath.Join(src, "inside")}, "lies inside the results directory"},
 		{[]string{src}, "a results directory and a destination expected"},
 		{[]string{filepath.Join(src, "missing"), dst}, "missing"},
+		{[]string{"-checkpoints=every", src, dst}, "-checkpoints=every: give -checkpoints"},
 	} {
 		_, err := runCmd(t, context.Background(), append([]string{"export"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
