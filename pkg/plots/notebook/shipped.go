@@ -3,6 +3,8 @@ package notebook
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/config"
@@ -108,6 +110,33 @@ func TrainedEpochs(t results.Table) func(results.Row) int {
 		last[key(r)] = max(last[key(r)], r.Epoch)
 	}
 	return func(r results.Row) int { return last[key(r)] }
+}
+
+// RunSeeds returns, for the rows of t and of any table derived from it
+// (MaxOverEpochs, MeanOverSeeds), the seeds their configuration (experiment
+// and params) ran in t, as a label: "seed 1", "seeds 1, 2". A mean over seeds
+// labelled with it says what it averages.
+func RunSeeds(t results.Table) func(results.Row) string {
+	seeds := map[string][]int64{}
+	for _, r := range t.Rows {
+		k := results.ByConfiguration(r)
+		if !slices.Contains(seeds[k], r.Seed) {
+			seeds[k] = append(seeds[k], r.Seed)
+		}
+	}
+	labels := make(map[string]string, len(seeds))
+	for k, s := range seeds {
+		slices.Sort(s)
+		words := make([]string, len(s))
+		for i, v := range s {
+			words[i] = strconv.FormatInt(v, 10)
+		}
+		labels[k] = "seed " + strings.Join(words, ", ")
+		if len(s) > 1 {
+			labels[k] = "seeds " + strings.Join(words, ", ")
+		}
+	}
+	return func(r results.Row) string { return labels[results.ByConfiguration(r)] }
 }
 
 // NumRuns is the number of runs exps make (configurations × target groups),

@@ -292,6 +292,38 @@ func TestTrainedEpochs(t *testing.T) {
 	}
 }
 
+// TestRunSeeds: the seeds of a configuration label its rows, before and
+// after MaxOverEpochs and MeanOverSeeds; an overlaid budget keeps its own.
+func TestRunSeeds(t *testing.T) {
+	var full, short results.Table
+	for _, seed := range []int64{2, 1} {
+		for ep := 1; ep <= 3; ep++ {
+			full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: seed, Target: "3", Condition: 3, Epoch: ep, AUROC: 0.9})
+		}
+	}
+	full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=ae", Seed: 3, Target: "3", Condition: 3, Epoch: 1, AUROC: 0.9})
+	short.Rows = append(short.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: 1, Target: "3", Condition: 3, Epoch: 1, AUROC: 0.8})
+	both := Overlay(full, short, CPU)
+	seeds := RunSeeds(both)
+	got := map[string]string{}
+	for _, r := range both.MaxOverEpochs(results.AUROC).MeanOverSeeds().Rows {
+		got[results.ByConfiguration(r)] = seeds(r)
+	}
+	want := map[string]string{
+		"baseline_mnist/model=memae":       "seeds 1, 2",
+		"baseline_mnist/model=ae":          "seed 3",
+		"baseline_mnist (cpu)/model=memae": "seed 1",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("seeds %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+}
+
 // TestColorBy: a name keeps its colour whichever names a panel holds.
 func TestColorBy(t *testing.T) {
 	order := []string{"from scratch", "[transfer]", "[freeze]"}
