@@ -319,7 +319,8 @@ func TestTable(t *testing.T) {
 	want := "  class  model=ae  model=memae\n" +
 		"      0    0.9500       0.9800\n" +
 		"      1    0.7900       0.8700\n" +
-		"   mean    0.8700       0.9250\n"
+		"   mean    0.8700       0.9250\n" +
+		"  seeds       1,2          1,2\n"
 	if out != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
 	}
@@ -367,6 +368,7 @@ func TestTableMarksUnfinished(t *testing.T) {
 		"      0    0.7000       0.8000\n" +
 		"      1    0.7000      0.7000*\n" +
 		"   mean    0.7000      0.7500*\n" +
+		"  seeds         1            1\n" +
 		"\n* includes 1 of 4 runs stopped before trainer.max_epochs (interrupted or still training; the same training command resumes them):\n" +
 		"  epoch 2 of 100  " + stopped + "\n"
 	if out != want {

@@ -17,8 +17,8 @@ const tableUsage = `Usage: go run ./thesis_experiments table [flags] [results di
 Prints the thesis's summary table of a results tree (default "results"; or one
 experiment, e.g. results/baseline_mnist): for every tested class (rows) and
 configuration experiment/params (columns; params alone for one experiment), the best value of the metric over
-epochs, averaged over seeds, with a row of column means. -latex prints a
-booktabs LaTeX table instead. A * marks cells with runs that stopped before
+epochs, averaged over seeds, with a row of column means and one naming the
+seeds each column averages. -latex prints a booktabs LaTeX table instead. A * marks cells with runs that stopped before
 trainer.max_epochs (interrupted or still training); they are listed below the table.
 
 Flags:
@@ -110,6 +110,12 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	row("mean", p.ColumnMeans(), colMarked)
+	seeds := tab.Seeds(cols)
+	seedCells := make([]string, len(p.ColLabels))
+	for j, c := range p.ColLabels {
+		seedCells[j] = strings.ReplaceAll(results.SeedList(seeds[c]), " ", "")
+	}
+	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seedCells, "\t"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}

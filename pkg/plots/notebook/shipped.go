@@ -3,8 +3,6 @@ package notebook
 import (
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/config"
@@ -117,26 +115,14 @@ func TrainedEpochs(t results.Table) func(results.Row) int {
 // and params) ran in t, as a label: "seed 1", "seeds 1, 2". A mean over seeds
 // labelled with it says what it averages.
 func RunSeeds(t results.Table) func(results.Row) string {
-	seeds := map[string][]int64{}
-	for _, r := range t.Rows {
-		k := results.ByConfiguration(r)
-		if !slices.Contains(seeds[k], r.Seed) {
-			seeds[k] = append(seeds[k], r.Seed)
+	seeds := t.Seeds(results.ByConfiguration)
+	return func(r results.Row) string {
+		s := seeds[results.ByConfiguration(r)]
+		if len(s) == 1 {
+			return "seed " + results.SeedList(s)
 		}
+		return "seeds " + results.SeedList(s)
 	}
-	labels := make(map[string]string, len(seeds))
-	for k, s := range seeds {
-		slices.Sort(s)
-		words := make([]string, len(s))
-		for i, v := range s {
-			words[i] = strconv.FormatInt(v, 10)
-		}
-		labels[k] = "seed " + strings.Join(words, ", ")
-		if len(s) > 1 {
-			labels[k] = "seeds " + strings.Join(words, ", ")
-		}
-	}
-	return func(r results.Row) string { return labels[results.ByConfiguration(r)] }
 }
 
 // NumRuns is the number of runs exps make (configurations × target groups),
