@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -240,6 +243,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 		sorted = append(sorted, k)
 	}
 	sort.Slice(sorted, func(a, c int) bool { return sorted[a].String() < sorted[c].String() })
+	load, loadOK := loadAverage() // before the measurement adds its own
 	var seconds float64
 	var lines []string
 	for _, k := range sorted {
@@ -264,5 +268,36 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 	for _, l := range lines {
 		fmt.Fprintln(r.stdout, l)
 	}
+	if loadOK {
+		if note := busyNote(load, runtime.NumCPU()); note != "" {
+			fmt.Fprintln(r.stdout, note)
+		}
+	}
 	return nil
+}
+
+// loadAverage is the machine's one-minute load average (Linux's
+// /proc/loadavg); ok is false where it cannot be read.
+func loadAverage() (load float64, ok bool) {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) == 0 {
+		return 0, false
+	}
+	load, err = strconv.ParseFloat(fields[0], 64)
+	return load, err == nil
+}
+
+// busyNote warns that an estimate measured while other processes kept the
+// machine's cores busy (a load average of at least half the cores) is long:
+// the measurement shared the cores, and so will training only if they stay busy.
+func busyNote(load float64, cpus int) string {
+	if cpus <= 0 || load < 0.5*float64(cpus) {
+		return ""
+	}
+	return fmt.Sprintf("note: other processes kept the machine busy while this was measured (load average %.1f on %d cores); "+
+		"on idle cores training runs faster than this estimate.", load, cpus)
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +118,30 @@ func TestDryRunEstimate(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("-n output lacks %s:\n%s", re, out)
 		}
+	}
+}
+
+// busyNote warns from a load average of half the cores on, and names both.
+func TestBusyNote(t *testing.T) {
+	for _, c := range []struct {
+		load float64
+		cpus int
+		want string
+	}{
+		{0.3, 2, ""},
+		{0.99, 2, ""},
+		{1.0, 2, "load average 1.0 on 2 cores"},
+		{2.13, 2, "load average 2.1 on 2 cores"},
+		{7.9, 16, ""},
+		{3, 0, ""},
+	} {
+		got := busyNote(c.load, c.cpus)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("busyNote(%v, %d) = %q, want one containing %q", c.load, c.cpus, got, c.want)
+		}
+	}
+	if load, ok := loadAverage(); ok && (load < 0 || math.IsNaN(load)) {
+		t.Errorf("loadAverage() = %v", load)
 	}
 }
 
