@@ -14,7 +14,7 @@ const usageHead = `Usage: go run ./thesis_experiments [flags] [key=value ...]
        go run ./thesis_experiments bench [models...] [-batch 64] [-seconds 5] [-torch path|off]
        go run ./thesis_experiments table [-latex] [results/<experiment>]
        go run ./thesis_experiments sbatch [-tasks n] [-parallel k] [-time t] [-cpus c] [-gpus g] [key=value ...]
-       go run ./thesis_experiments export [-checkpoints] <results directory> <destination>
+       go run ./thesis_experiments export [-checkpoints[=last]] <results directory> <destination>
 
 Trains and evaluates memory-augmented (conditional) autoencoders for one-class
 anomaly detection, as the thesis's "python main.py model=memae datamodule=mnist".
