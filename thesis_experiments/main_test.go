@@ -310,17 +310,24 @@ func TestTable(t *testing.T) {
 			}
 		}
 	}
+	// A third seed of ae for class 0 only, at its mean (0.95): the means stay,
+	// the seeds row says seed 3 covers 1 of the 2 classes.
+	third := results.RunDir(root, "base", "model=ae", 3, []int{0})
+	if err := results.AppendCSV(filepath.Join(third, results.MetricsFile), []results.Row{
+		{Experiment: "base", Params: "model=ae", Seed: 3, Target: "0", Condition: 0, Epoch: 1, AUROC: 0.95, SelectionAccuracy: math.NaN()}}); err != nil {
+		t.Fatal(err)
+	}
 	out, err := runCmd(t, context.Background(), "table", filepath.Join(root, "base"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ae: class 0 (0.94+0.96)/2 = 0.95, class 1 (0.80+0.78)/2 = 0.79, mean 0.87;
+	// ae: class 0 (0.94+0.96+0.95)/3 = 0.95, class 1 (0.80+0.78)/2 = 0.79, mean 0.87;
 	// memae: class 0 (0.99+0.97)/2 = 0.98, class 1 (0.86+0.88)/2 = 0.87, mean 0.925.
-	want := "  class  model=ae  model=memae\n" +
-		"      0    0.9500       0.9800\n" +
-		"      1    0.7900       0.8700\n" +
-		"   mean    0.8700       0.9250\n" +
-		"  seeds       1,2          1,2\n"
+	want := "  class      model=ae  model=memae\n" +
+		"      0        0.9500       0.9800\n" +
+		"      1        0.7900       0.8700\n" +
+		"   mean        0.8700       0.9250\n" +
+		"  seeds  1,2 (3: 1/2)          1,2\n"
 	if out != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
 	}

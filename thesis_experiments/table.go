@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,10 +18,12 @@ const tableUsage = `Usage: go run ./thesis_experiments table [flags] [results di
 
 Prints the thesis's summary table of a results tree (default "results"; or one
 experiment, e.g. results/baseline_mnist): for every tested class (rows) and
-configuration experiment/params (columns; params alone for one experiment), the best value of the metric over
-epochs, averaged over seeds, with a row of column means and one naming the
-seeds each column averages. -latex prints a booktabs LaTeX table instead. A * marks cells with runs that stopped before
-trainer.max_epochs (interrupted or still training); they are listed below the table.
+configuration experiment/params (columns; params alone for one experiment), the
+best value of the metric over epochs, averaged over seeds, with a row of column
+means and a row naming the seeds each column averages ("1 (2: 4/10)": seed 2 for
+4 of its 10 classes; text only). -latex prints a booktabs LaTeX table instead.
+A * marks cells with runs that stopped before trainer.max_epochs (interrupted or
+still training); they are listed below the table.
 
 Flags:
 `
@@ -110,17 +114,47 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	row("mean", p.ColumnMeans(), colMarked)
-	seeds := tab.Seeds(cols)
-	seedCells := make([]string, len(p.ColLabels))
-	for j, c := range p.ColLabels {
-		seedCells[j] = strings.ReplaceAll(results.SeedList(seeds[c]), " ", "")
-	}
-	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seedCells, "\t"))
+	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seedCells(tab, cols, p.ColLabels), "\t"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	printUnfinished(stdout, unfinished, note)
 	return nil
+}
+
+// seedCells names, per column, the seeds its means average: "1,2" when every
+// class of the column has them, and a seed only some classes have with their
+// share, "1 (2: 4/10)".
+func seedCells(tab results.Table, cols func(results.Row) string, labels []string) []string {
+	classes := map[string]map[string]bool{}          // column → its classes
+	bySeed := map[string]map[int64]map[string]bool{} // column → seed → its classes
+	for _, r := range tab.Rows {
+		c, k := cols(r), results.ByCondition(r)
+		if classes[c] == nil {
+			classes[c], bySeed[c] = map[string]bool{}, map[int64]map[string]bool{}
+		}
+		if bySeed[c][r.Seed] == nil {
+			bySeed[c][r.Seed] = map[string]bool{}
+		}
+		classes[c][k], bySeed[c][r.Seed][k] = true, true
+	}
+	out := make([]string, len(labels))
+	for j, c := range labels {
+		var all []int64
+		var partial []string
+		for _, s := range slices.Sorted(maps.Keys(bySeed[c])) {
+			if n := len(bySeed[c][s]); n < len(classes[c]) {
+				partial = append(partial, fmt.Sprintf("%d: %d/%d", s, n, len(classes[c])))
+			} else {
+				all = append(all, s)
+			}
+		}
+		out[j] = results.JoinInts(all, ",")
+		if len(partial) > 0 {
+			out[j] = strings.TrimSpace(out[j] + " (" + strings.Join(partial, ", ") + ")")
+		}
+	}
+	return out
 }
 
 // unfinishedCells returns, for every cell of p, whether a run that stopped

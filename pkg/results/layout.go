@@ -24,12 +24,16 @@ const DefaultParams = "default"
 const maxSlugLen = 200
 
 // TargetString joins target classes with "-": [1 7] → "1-7", [3] → "3".
-func TargetString(targets []int) string {
-	parts := make([]string, len(targets))
-	for i, t := range targets {
-		parts[i] = strconv.Itoa(t)
+func TargetString(targets []int) string { return JoinInts(targets, "-") }
+
+// JoinInts writes integers joined by sep: JoinInts([]int64{1, 2}, ", ") is
+// "1, 2".
+func JoinInts[T ~int | ~int64](v []T, sep string) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatInt(int64(x), 10)
 	}
-	return strings.Join(parts, "-")
+	return strings.Join(parts, sep)
 }
 
 // ParseTarget is the inverse of TargetString.

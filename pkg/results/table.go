@@ -158,31 +158,6 @@ func (t Table) Unique(key func(Row) string) []string {
 	return keys
 }
 
-// Seeds returns, per key of the rows (e.g. ByConfiguration), the seeds they
-// hold, in increasing order: what a mean over seeds of that key averages.
-func (t Table) Seeds(key func(Row) string) map[string][]int64 {
-	out := map[string][]int64{}
-	for _, r := range t.Rows {
-		k := key(r)
-		if !slices.Contains(out[k], r.Seed) {
-			out[k] = append(out[k], r.Seed)
-		}
-	}
-	for _, s := range out {
-		slices.Sort(s)
-	}
-	return out
-}
-
-// SeedList writes seeds as "1, 2, 3".
-func SeedList(seeds []int64) string {
-	words := make([]string, len(seeds))
-	for i, s := range seeds {
-		words[i] = strconv.FormatInt(s, 10)
-	}
-	return strings.Join(words, ", ")
-}
-
 // runKey identifies one tested class of one run.
 func runKey(r Row) string {
 	return fmt.Sprintf("%s\x00%s\x00%d\x00%s\x00%d", r.Experiment, r.Params, r.Seed, r.Target, r.Condition)

@@ -2,7 +2,6 @@ package notebook
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/plots"
@@ -85,13 +84,7 @@ func CondLabel(r results.Row) string {
 }
 
 // List formats ints as a config list value, e.g. [0,1,4].
-func List(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.Itoa(x)
-	}
-	return "[" + strings.Join(s, ",") + "]"
-}
+func List(v []int) string { return "[" + results.JoinInts(v, ",") + "]" }
 
 // ColorBy gives each series the colour and marker of its name's place in
 // names (the notebook's fixed order of strategies, models or classes), so

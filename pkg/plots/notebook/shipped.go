@@ -1,8 +1,11 @@
 package notebook
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/config"
@@ -96,33 +99,73 @@ func OverlaidBudget(r results.Row) string {
 	return ""
 }
 
-// TrainedEpochs returns, for the rows of t and of any table derived from it
-// (MaxOverEpochs, MeanOverSeeds), the number of epochs their run trained: the
-// largest epoch of the same experiment, params and target in t, over its
-// seeds. A column labelled with it keeps a run that is still training (or was
-// stopped early) apart from the finished ones.
-func TrainedEpochs(t results.Table) func(results.Row) int {
+// Trained returns, for the rows of t and of any table derived from it
+// (MaxOverEpochs, MeanOverSeeds), what their runs trained in t: the epochs
+// and seeds of the same experiment, params and target, "100 epochs · seeds
+// 1, 2", or "epochs 100, 30 · seeds 1, 2" when the seeds reached different
+// epochs. A column labelled with it keeps runs still training (or stopped
+// early), and classes missing a seed, apart from the finished ones, and says
+// what a mean over seeds averages.
+func Trained(t results.Table) func(results.Row) string {
 	key := func(r results.Row) string { return r.Experiment + "\x00" + r.Params + "\x00" + r.Target }
-	last := map[string]int{}
+	last := map[string]map[int64]int{} // key → seed → last epoch
 	for _, r := range t.Rows {
-		last[key(r)] = max(last[key(r)], r.Epoch)
+		if last[key(r)] == nil {
+			last[key(r)] = map[int64]int{}
+		}
+		last[key(r)][r.Seed] = max(last[key(r)][r.Seed], r.Epoch)
 	}
-	return func(r results.Row) int { return last[key(r)] }
+	labels := make(map[string]string, len(last))
+	for k, bySeed := range last {
+		seeds := slices.Sorted(maps.Keys(bySeed))
+		epochs := make([]int, len(seeds))
+		for i, s := range seeds {
+			epochs[i] = bySeed[s]
+		}
+		seedWord := "seed "
+		if len(seeds) > 1 {
+			seedWord = "seeds "
+		}
+		ep := fmt.Sprintf("%d epochs", epochs[0])
+		if slices.ContainsFunc(epochs, func(e int) bool { return e != epochs[0] }) {
+			ep = "epochs " + results.JoinInts(epochs, ", ")
+		}
+		labels[k] = ep + " · " + seedWord + results.JoinInts(seeds, ", ")
+	}
+	return func(r results.Row) string { return labels[key(r)] }
 }
 
-// RunSeeds returns, for the rows of t and of any table derived from it
-// (MaxOverEpochs, MeanOverSeeds), the seeds their configuration (experiment
-// and params) ran in t, as a label: "seed 1", "seeds 1, 2". A mean over seeds
-// labelled with it says what it averages.
-func RunSeeds(t results.Table) func(results.Row) string {
-	seeds := t.Seeds(results.ByConfiguration)
-	return func(r results.Row) string {
-		s := seeds[results.ByConfiguration(r)]
-		if len(s) == 1 {
-			return "seed " + results.SeedList(s)
+// Comparable keeps the classes that every seed of their configuration
+// (experiment and params) finished: those whose runs include each of the
+// configuration's seeds, each at the configuration's largest epoch. Means
+// over classes per seed then average the same classes, trained as long.
+func Comparable(t results.Table) results.Table {
+	type cls struct{ config, target string }
+	seeds := map[string]map[int64]bool{} // configuration → its seeds
+	epochs := map[string]int{}           // configuration → its largest epoch
+	last := map[cls]map[int64]int{}      // class → seed → last epoch
+	for _, r := range t.Rows {
+		c := cls{results.ByConfiguration(r), r.Target}
+		if seeds[c.config] == nil {
+			seeds[c.config] = map[int64]bool{}
 		}
-		return "seeds " + results.SeedList(s)
+		if last[c] == nil {
+			last[c] = map[int64]int{}
+		}
+		seeds[c.config][r.Seed] = true
+		epochs[c.config] = max(epochs[c.config], r.Epoch)
+		last[c][r.Seed] = max(last[c][r.Seed], r.Epoch)
 	}
+	keep := func(r results.Row) bool {
+		c := cls{results.ByConfiguration(r), r.Target}
+		for s := range seeds[c.config] {
+			if last[c][s] != epochs[c.config] {
+				return false
+			}
+		}
+		return true
+	}
+	return t.Filter(keep)
 }
 
 // NumRuns is the number of runs exps make (configurations × target groups),

@@ -261,66 +261,71 @@ func TestShippedResults(t *testing.T) {
 	}
 }
 
-// TestTrainedEpochs: a run's epoch count survives MaxOverEpochs and
-// MeanOverSeeds, and runs of the same configuration with other budgets
-// (Overlay) or fewer epochs keep their own.
-func TestTrainedEpochs(t *testing.T) {
+// TestTrained: a run's epochs and seeds survive MaxOverEpochs and
+// MeanOverSeeds; runs of the same configuration with other budgets (Overlay),
+// fewer epochs, fewer seeds or seeds at different epochs keep their own label.
+func TestTrained(t *testing.T) {
 	var full, short results.Table
-	for seed := int64(1); seed <= 2; seed++ {
-		for ep := 1; ep <= 100; ep++ {
-			full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: seed, Target: "3", Condition: 3, Epoch: ep, AUROC: 0.9})
+	add := func(tab *results.Table, params string, seed int64, target string, epochs int, auroc float64) {
+		for ep := 1; ep <= epochs; ep++ {
+			tab.Rows = append(tab.Rows, results.Row{Experiment: "baseline_mnist", Params: params, Seed: seed, Target: target, Epoch: ep, AUROC: auroc})
 		}
 	}
-	for ep := 1; ep <= 5; ep++ {
-		short.Rows = append(short.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: 1, Target: "3", Condition: 3, Epoch: ep, AUROC: 0.8})
-		full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: 1, Target: "4", Condition: 4, Epoch: ep, AUROC: 0.7})
-	}
+	add(&full, "model=memae", 2, "3", 100, 0.9)
+	add(&full, "model=memae", 1, "3", 100, 0.9)
+	add(&full, "model=memae", 1, "4", 5, 0.7)
+	add(&full, "model=memae", 1, "5", 100, 0.9)
+	add(&full, "model=memae", 2, "5", 30, 0.8)
+	add(&full, "model=ae", 3, "3", 100, 0.9)
+	add(&short, "model=memae", 1, "3", 5, 0.8)
 	both := Overlay(full, short, CPU)
-	epochs := TrainedEpochs(both)
-	got := map[string]int{}
-	for _, r := range both.MaxOverEpochs(results.AUROC).MeanOverSeeds().Rows {
-		got[r.Experiment+" "+r.Target] = epochs(r)
-	}
-	want := map[string]int{"baseline_mnist 3": 100, "baseline_mnist 4": 5, "baseline_mnist (cpu) 3": 5}
-	if len(got) != len(want) {
-		t.Fatalf("epochs %v, want %v", got, want)
-	}
-	for k, w := range want {
-		if got[k] != w {
-			t.Errorf("%s: %d epochs, want %d", k, got[k], w)
-		}
-	}
-}
-
-// TestRunSeeds: the seeds of a configuration label its rows, before and
-// after MaxOverEpochs and MeanOverSeeds; an overlaid budget keeps its own.
-func TestRunSeeds(t *testing.T) {
-	var full, short results.Table
-	for _, seed := range []int64{2, 1} {
-		for ep := 1; ep <= 3; ep++ {
-			full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: seed, Target: "3", Condition: 3, Epoch: ep, AUROC: 0.9})
-		}
-	}
-	full.Rows = append(full.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=ae", Seed: 3, Target: "3", Condition: 3, Epoch: 1, AUROC: 0.9})
-	short.Rows = append(short.Rows, results.Row{Experiment: "baseline_mnist", Params: "model=memae", Seed: 1, Target: "3", Condition: 3, Epoch: 1, AUROC: 0.8})
-	both := Overlay(full, short, CPU)
-	seeds := RunSeeds(both)
+	trained := Trained(both)
 	got := map[string]string{}
 	for _, r := range both.MaxOverEpochs(results.AUROC).MeanOverSeeds().Rows {
-		got[results.ByConfiguration(r)] = seeds(r)
+		got[results.ByConfiguration(r)+" "+r.Target] = trained(r)
 	}
 	want := map[string]string{
-		"baseline_mnist/model=memae":       "seeds 1, 2",
-		"baseline_mnist/model=ae":          "seed 3",
-		"baseline_mnist (cpu)/model=memae": "seed 1",
+		"baseline_mnist/model=memae 3":       "100 epochs · seeds 1, 2",
+		"baseline_mnist/model=memae 4":       "5 epochs · seed 1",
+		"baseline_mnist/model=memae 5":       "epochs 100, 30 · seeds 1, 2",
+		"baseline_mnist/model=ae 3":          "100 epochs · seed 3",
+		"baseline_mnist (cpu)/model=memae 3": "5 epochs · seed 1",
 	}
 	if len(got) != len(want) {
-		t.Fatalf("seeds %v, want %v", got, want)
+		t.Fatalf("labels %v, want %v", got, want)
 	}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s: %q, want %q", k, got[k], w)
 		}
+	}
+}
+
+// TestComparable keeps the classes that every seed of the configuration
+// finished, so that per-seed means average the same classes.
+func TestComparable(t *testing.T) {
+	var tab results.Table
+	add := func(params string, seed int64, target string, epochs int) {
+		for ep := 1; ep <= epochs; ep++ {
+			tab.Rows = append(tab.Rows, results.Row{Experiment: "baseline_mnist", Params: params, Seed: seed, Target: target, Epoch: ep})
+		}
+	}
+	add("model=memae", 1, "0", 10)
+	add("model=memae", 2, "0", 10) // both seeds finished: kept
+	add("model=memae", 1, "1", 10)
+	add("model=memae", 2, "1", 4)  // seed 2 still training: class 1 left out
+	add("model=memae", 1, "2", 10) // seed 2 missing: class 2 left out
+	add("model=ae", 1, "2", 3)     // another configuration: its own seeds and epochs
+	got := map[string]int{}
+	for _, r := range Comparable(tab).Rows {
+		got[r.Params+" "+r.Target]++
+	}
+	want := map[string]int{"model=memae 0": 20, "model=ae 2": 3}
+	if len(got) != len(want) || got["model=memae 0"] != 20 || got["model=ae 2"] != 3 {
+		t.Errorf("Comparable kept %v, want %v", got, want)
+	}
+	if n := Comparable(results.Table{}).Len(); n != 0 {
+		t.Errorf("Comparable of an empty table: %d rows", n)
 	}
 }
 
