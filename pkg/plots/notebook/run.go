@@ -172,7 +172,7 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 			if last := res.Last(); last != nil {
 				tl.aurocs = append(tl.aurocs, last.MeanAUROC)
 			}
-		case IsShipped(r.Budget, run.Dir):
+		case IsShipped(run.Experiment.Budget, run.Dir):
 			tl.shipped++
 		default:
 			tl.loaded++

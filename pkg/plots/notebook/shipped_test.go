@@ -90,6 +90,16 @@ func TestShippedResults(t *testing.T) {
 	if tab.Len() != 8*5 {
 		t.Errorf("%d rows, want 40", tab.Len())
 	}
+	// A runner of another budget counts the runs by the budget they were
+	// composed with.
+	out.Reset()
+	fullRunner := &Runner{Budget: Full, driver: &experiment.Driver{}, Out: &out}
+	if _, err := fullRunner.RunAll(context.Background(), exps); err != nil {
+		t.Fatal(err)
+	}
+	if want := "baseline_mnist: 8 runs, 8 loaded from the shipped results"; !strings.Contains(out.String(), want) {
+		t.Errorf("RunAll of a full-budget runner printed %q, want %q", out.String(), want)
+	}
 	if ents, _ := os.ReadDir(own); len(ents) != 0 {
 		t.Errorf("opening shipped results wrote %d entries to the results directory", len(ents))
 	}
