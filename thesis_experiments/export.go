@@ -68,7 +68,7 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		return fmt.Errorf("export: no runs (metrics.csv) below %s", src)
 	}
 	var exported, ckpts int
-	var unfinished []string
+	var unfinished, bare []string
 	for _, p := range progress {
 		if !p.Finished() {
 			unfinished = append(unfinished, fmt.Sprintf("  epoch %d of %d  %s", p.LastEpoch, p.MaxEpochs, p.Dir))
@@ -89,6 +89,9 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
+			if len(cps) == 0 {
+				bare = append(bare, "  "+p.Dir)
+			}
 			if checkpoints == lastCheckpoint && len(cps) > 0 {
 				cps = cps[len(cps)-1:]
 			}
@@ -104,6 +107,10 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fmt.Fprintf(stdout, "exported %d runs (%d checkpoints) from %s to %s\n", exported, ckpts, src, dst)
 	if len(unfinished) > 0 {
 		fmt.Fprintf(stdout, "skipped %d unfinished runs:\n%s\n", len(unfinished), strings.Join(unfinished, "\n"))
+	}
+	if len(bare) > 0 {
+		fmt.Fprintf(stdout, "%d runs have no checkpoint to export (their config.yaml and metrics.csv were):\n%s\n",
+			len(bare), strings.Join(bare, "\n"))
 	}
 	return nil
 }

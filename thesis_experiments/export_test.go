@@ -73,6 +73,16 @@ func TestExport(t *testing.T) {
 		t.Errorf("export -checkpoints=last exported %+v, %v; want epoch_0002 alone", cps, err)
 	}
 
+	// A finished run without checkpoints is exported and named.
+	if err := os.RemoveAll(filepath.Join(finished[0], results.CheckpointsDir)); err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(t.TempDir(), "bare")
+	if out, err := runCmd(t, context.Background(), "export", "-checkpoints", src, bare); err != nil ||
+		!strings.Contains(out, "exported 1 runs (0 checkpoints)") || !strings.Contains(out, "1 runs have no checkpoint to export (their config.yaml and metrics.csv were):\n  "+finished[0]) {
+		t.Errorf("export -checkpoints of a run without checkpoints: %v\n%s", err, out)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
