@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -243,7 +241,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 		sorted = append(sorted, k)
 	}
 	sort.Slice(sorted, func(a, c int) bool { return sorted[a].String() < sorted[c].String() })
-	load, loadOK := loadAverage() // before the measurement adds its own
+	before := sampleCPU()
 	var seconds float64
 	var lines []string
 	for _, k := range sorted {
@@ -268,36 +266,45 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 	for _, l := range lines {
 		fmt.Fprintln(r.stdout, l)
 	}
-	if loadOK {
-		if note := busyNote(load, runtime.NumCPU()); note != "" {
+	if others, ok := othersCores(before, sampleCPU()); ok {
+		if note := busyNote(others, runtime.NumCPU()); note != "" {
 			fmt.Fprintln(r.stdout, note)
 		}
 	}
 	return nil
 }
 
-// loadAverage is the machine's one-minute load average (Linux's
-// /proc/loadavg); ok is false where it cannot be read.
-func loadAverage() (load float64, ok bool) {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0, false
-	}
-	fields := strings.Fields(string(raw))
-	if len(fields) == 0 {
-		return 0, false
-	}
-	load, err = strconv.ParseFloat(fields[0], 64)
-	return load, err == nil
+// cpuSample is the CPU time the whole machine and this process had used at
+// one moment.
+type cpuSample struct {
+	at        time.Time
+	busy, own time.Duration // all cores' non-idle time; this process's user + system time
+	ok        bool          // false where they cannot be read (outside Linux)
 }
 
-// busyNote warns that an estimate measured while other processes kept the
-// machine's cores busy (a load average of at least half the cores) is long:
-// the measurement shared the cores, and so will training only if they stay busy.
-func busyNote(load float64, cpus int) string {
-	if cpus <= 0 || load < 0.5*float64(cpus) {
+// sampleCPU reads a cpuSample (a variable, so that tests can stand in).
+var sampleCPU = readCPUSample
+
+// othersCores is how many cores other processes kept busy on average between
+// two samples: the machine's busy time less this process's, over the time
+// between them.
+func othersCores(a, b cpuSample) (float64, bool) {
+	wall := b.at.Sub(a.at)
+	if !a.ok || !b.ok || wall <= 0 {
+		return 0, false
+	}
+	others := (b.busy - a.busy) - (b.own - a.own)
+	return max(0, others.Seconds()/wall.Seconds()), true
+}
+
+// busyNote warns that an estimate was measured while other processes kept
+// some of the machine's cores busy (at least a quarter of them, and half a
+// core): the measurement shared the cores, and training will share them only
+// if they stay busy.
+func busyNote(others float64, cpus int) string {
+	if cpus <= 0 || others < max(0.5, 0.25*float64(cpus)) {
 		return ""
 	}
-	return fmt.Sprintf("note: other processes kept the machine busy while this was measured (load average %.1f on %d cores); "+
-		"on idle cores training runs faster than this estimate.", load, cpus)
+	return fmt.Sprintf("note: other processes kept %.1f of the %d cores busy while this was measured; "+
+		"on idle cores training runs faster than this estimate.", others, cpus)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -121,27 +122,70 @@ func TestDryRunEstimate(t *testing.T) {
 	}
 }
 
-// busyNote warns from a load average of half the cores on, and names both.
+// busyNote warns from a quarter of the cores (and half a core) kept busy
+// by other processes on, and names both numbers.
 func TestBusyNote(t *testing.T) {
 	for _, c := range []struct {
-		load float64
-		cpus int
-		want string
+		others float64
+		cpus   int
+		want   string
 	}{
-		{0.3, 2, ""},
-		{0.99, 2, ""},
-		{1.0, 2, "load average 1.0 on 2 cores"},
-		{2.13, 2, "load average 2.1 on 2 cores"},
-		{7.9, 16, ""},
+		{0.1, 2, ""},
+		{0.49, 2, ""},
+		{0.5, 2, "kept 0.5 of the 2 cores busy"},
+		{1.96, 2, "kept 2.0 of the 2 cores busy"},
+		{3.9, 16, ""},
+		{4, 16, "kept 4.0 of the 16 cores busy"},
 		{3, 0, ""},
 	} {
-		got := busyNote(c.load, c.cpus)
+		got := busyNote(c.others, c.cpus)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
-			t.Errorf("busyNote(%v, %d) = %q, want one containing %q", c.load, c.cpus, got, c.want)
+			t.Errorf("busyNote(%v, %d) = %q, want one containing %q", c.others, c.cpus, got, c.want)
 		}
 	}
-	if load, ok := loadAverage(); ok && (load < 0 || math.IsNaN(load)) {
-		t.Errorf("loadAverage() = %v", load)
+}
+
+// othersCores subtracts this process's CPU time from the machine's.
+func TestOthersCores(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	a := cpuSample{at: t0, busy: 10 * time.Second, own: 2 * time.Second, ok: true}
+	b := cpuSample{at: t0.Add(2 * time.Second), busy: 14 * time.Second, own: 3 * time.Second, ok: true}
+	// 4 s busy in 2 s, 1 s of it ours: others kept 1.5 cores busy.
+	if got, ok := othersCores(a, b); !ok || math.Abs(got-1.5) > 1e-12 {
+		t.Errorf("othersCores = %v, %v; want 1.5", got, ok)
+	}
+	if _, ok := othersCores(a, cpuSample{}); ok {
+		t.Error("othersCores of an unreadable sample: want ok = false")
+	}
+	if _, ok := othersCores(a, a); ok {
+		t.Error("othersCores over no time: want ok = false")
+	}
+}
+
+// -n notes a measurement on a busy machine, and only then.
+func TestDryRunBusyNote(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	old := sampleCPU
+	defer func() { sampleCPU = old }()
+	for _, busy := range []bool{true, false} {
+		start := time.Now()
+		calls := 0
+		sampleCPU = func() cpuSample {
+			calls++
+			s := cpuSample{at: start.Add(time.Duration(calls) * 10 * time.Second), ok: true}
+			if busy {
+				s.busy = time.Duration(calls) * time.Duration(runtime.NumCPU()) * 10 * time.Second // every core busy
+			}
+			return s
+		}
+		out, err := runCmd(t, context.Background(), "-n", "datamodule.targets=[1]", "trainer.max_epochs=1",
+			"datamodule.batch_size=8", "datamodule.test_batch_size=16", "model=ae", "results_dir="+t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(out, "note: other processes kept"); got != busy || calls != 2 {
+			t.Errorf("busy %v: note printed %v (%d samples):\n%s", busy, got, calls, out)
+		}
 	}
 }
 
