@@ -28,8 +28,8 @@ notebooks/results-cpu-budget and notebooks/results-full-budget were made:
   go run ./thesis_experiments export -checkpoints results/cpu/memory_analysis_mnist \
       notebooks/results-cpu-budget/memory_analysis_mnist
   go run ./thesis_experiments export results/baseline_mnist notebooks/results-full-budget/baseline_mnist
-  go run ./thesis_experiments export -checkpoints=last 'results/baseline_mnist/model=memae,model.arch=mnist-flat' \
-      'notebooks/results-full-budget/baseline_mnist/model=memae,model.arch=mnist-flat'
+  go run ./thesis_experiments export -checkpoints=last 'results/baseline_mnist/model=memae,model.arch=mnist-flat/seed_1' \
+      'notebooks/results-full-budget/baseline_mnist/model=memae,model.arch=mnist-flat/seed_1'
 
 Unfinished runs are listed and skipped. Files already in the destination are
 replaced, each atomically.

@@ -27,13 +27,13 @@ var budgetEffects = map[string]string{
 		"100 epochs: mnist-flat MemAE averages 0.868 ± 0.010 over digits after 5 epochs (5 seeds; the " +
 		"thesis's PyTorch modules 0.873 ± 0.009), against the paper's 0.9751; the shipped seed-1 run gives " +
 		"0.855. After 5 epochs MemAE still trails the plain AE (shipped: 0.881 flat); the paper's " +
-		"MemAE > AE shows only with more training (the shipped 100-epoch flat runs, budget `full`: " +
-		"MemAE 0.958, AE 0.955). With one seed there are no " +
+		"MemAE > AE shows only with more training (the shipped 100-epoch flat runs, budget `full`, " +
+		"seeds 1 and 2: MemAE 0.960, AE 0.956). With one seed there are no " +
 		"error bars: differences below about 0.01 are seed noise.",
 	Full: "**The thesis's scale:** 100 epochs (few-shot: 50), all training images, learning rate 1e-4, " +
 		"batch 64, its seeds. Compare directly with the paper's numbers. Shipped so far: the MNIST " +
-		"baseline with the flat latent, seed 1 (MemAE 0.958, AE 0.955 mean max-over-epochs AUROC, " +
-		"on 2 CPU cores in 80 minutes); everything else trains, hours per notebook on a CPU.",
+		"baseline with the flat latent, seeds 1 and 2 (MemAE 0.960, AE 0.956 mean max-over-epochs AUROC, " +
+		"on 2 CPU cores in 75–85 minutes per seed); everything else trains, hours per notebook on a CPU.",
 }
 
 // BudgetNote is a Markdown paragraph saying what the budget changes from the
