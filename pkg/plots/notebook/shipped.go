@@ -41,8 +41,9 @@ func ShippedDir(budget string) string {
 }
 
 // RunDir is the directory to read a run from: its shipped copy when the
-// budget it was composed with (e.Budget) has shipped results holding the complete run (and its checkpoints,
-// when needCheckpoints), else e.RunDir(targets), where the notebook trains.
+// budget it was composed with (e.Budget) has shipped results holding the
+// complete run (and its checkpoints, when needCheckpoints), else
+// e.RunDir(targets), where the notebook trains.
 func RunDir(e config.Experiment, targets []int, needCheckpoints bool) string {
 	own := e.RunDir(targets)
 	shipped := ShippedDir(e.Budget)
@@ -99,6 +100,24 @@ func OverlaidBudget(r results.Row) string {
 	return ""
 }
 
+// class is one tested class of a configuration (experiment and params).
+type class struct{ config, target string }
+
+func classOf(r results.Row) class { return class{results.ByConfiguration(r), r.Target} }
+
+// lastEpochs returns, per class of t, the last epoch of each seed's run.
+func lastEpochs(t results.Table) map[class]map[int64]int {
+	last := map[class]map[int64]int{}
+	for _, r := range t.Rows {
+		c := classOf(r)
+		if last[c] == nil {
+			last[c] = map[int64]int{}
+		}
+		last[c][r.Seed] = max(last[c][r.Seed], r.Epoch)
+	}
+	return last
+}
+
 // Trained returns, for the rows of t and of any table derived from it
 // (MaxOverEpochs, MeanOverSeeds), what their runs trained in t: the epochs
 // and seeds of the same experiment, params and target, "100 epochs · seeds
@@ -107,16 +126,9 @@ func OverlaidBudget(r results.Row) string {
 // early), and classes missing a seed, apart from the finished ones, and says
 // what a mean over seeds averages.
 func Trained(t results.Table) func(results.Row) string {
-	key := func(r results.Row) string { return r.Experiment + "\x00" + r.Params + "\x00" + r.Target }
-	last := map[string]map[int64]int{} // key → seed → last epoch
-	for _, r := range t.Rows {
-		if last[key(r)] == nil {
-			last[key(r)] = map[int64]int{}
-		}
-		last[key(r)][r.Seed] = max(last[key(r)][r.Seed], r.Epoch)
-	}
-	labels := make(map[string]string, len(last))
-	for k, bySeed := range last {
+	last := lastEpochs(t)
+	labels := make(map[class]string, len(last))
+	for c, bySeed := range last {
 		seeds := slices.Sorted(maps.Keys(bySeed))
 		epochs := make([]int, len(seeds))
 		for i, s := range seeds {
@@ -130,9 +142,9 @@ func Trained(t results.Table) func(results.Row) string {
 		if slices.ContainsFunc(epochs, func(e int) bool { return e != epochs[0] }) {
 			ep = "epochs " + results.JoinInts(epochs, ", ")
 		}
-		labels[k] = ep + " · " + seedWord + results.JoinInts(seeds, ", ")
+		labels[c] = ep + " · " + seedWord + results.JoinInts(seeds, ", ")
 	}
-	return func(r results.Row) string { return labels[key(r)] }
+	return func(r results.Row) string { return labels[classOf(r)] }
 }
 
 // Comparable keeps the classes that every seed of their configuration
@@ -140,32 +152,27 @@ func Trained(t results.Table) func(results.Row) string {
 // configuration's seeds, each at the configuration's largest epoch. Means
 // over classes per seed then average the same classes, trained as long.
 func Comparable(t results.Table) results.Table {
-	type cls struct{ config, target string }
+	last := lastEpochs(t)
 	seeds := map[string]map[int64]bool{} // configuration → its seeds
 	epochs := map[string]int{}           // configuration → its largest epoch
-	last := map[cls]map[int64]int{}      // class → seed → last epoch
-	for _, r := range t.Rows {
-		c := cls{results.ByConfiguration(r), r.Target}
+	for c, bySeed := range last {
 		if seeds[c.config] == nil {
 			seeds[c.config] = map[int64]bool{}
 		}
-		if last[c] == nil {
-			last[c] = map[int64]int{}
+		for s, e := range bySeed {
+			seeds[c.config][s] = true
+			epochs[c.config] = max(epochs[c.config], e)
 		}
-		seeds[c.config][r.Seed] = true
-		epochs[c.config] = max(epochs[c.config], r.Epoch)
-		last[c][r.Seed] = max(last[c][r.Seed], r.Epoch)
 	}
-	keep := func(r results.Row) bool {
-		c := cls{results.ByConfiguration(r), r.Target}
+	return t.Filter(func(r results.Row) bool {
+		c := classOf(r)
 		for s := range seeds[c.config] {
 			if last[c][s] != epochs[c.config] {
 				return false
 			}
 		}
 		return true
-	}
-	return t.Filter(keep)
+	})
 }
 
 // NumRuns is the number of runs exps make (configurations × target groups),
