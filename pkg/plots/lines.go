@@ -166,24 +166,36 @@ func Lines(c LineChart) (*Figure, error) {
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// integerTicks are the default ticks restricted to whole numbers (epochs).
+// integerTicks label whole numbers (epochs) at a round step, 1, 2 or 5 times a
+// power of ten, the smallest giving at most maxIntLabels labels: 1…100 reads
+// 20, 40, …, 100 and 1…20 reads 5, 10, 15, 20 (gonum's default ticks read 20,
+// 60, 100 and 4, 12, 20). Unlabelled ticks mark the step's fifths (halves for
+// steps of 2, 20, …), whole numbers only.
 type integerTicks struct{}
 
+// maxIntLabels is the most labels integerTicks puts on an axis.
+const maxIntLabels = 6
+
 func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return nil
+	}
+	step := 1.0
+	for mult := 0; math.Floor(hi/step)-math.Ceil(lo/step)+1 > maxIntLabels; mult++ {
+		step = []float64{2, 5, 10}[mult%3] * math.Pow(10, float64(mult/3))
+	}
+	minor := step / 5 // steps of 1, 5, 10, 50, …: fifths
+	if lead := step / math.Pow(10, math.Floor(math.Log10(step))); lead == 2 {
+		minor = step / 2 // steps of 2, 20, 200, …: halves
+	}
+	minor = max(minor, 1)
 	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
-		if t.Value != math.Trunc(t.Value) {
-			continue
-		}
-		if t.Label != "" {
-			t.Label = fmt.Sprintf("%d", int(t.Value))
+	for v := math.Ceil(lo/minor) * minor; v <= hi; v += minor {
+		t := plot.Tick{Value: v}
+		if math.Mod(v, step) == 0 {
+			t.Label = fmt.Sprintf("%d", int64(v))
 		}
 		out = append(out, t)
-	}
-	if len(out) == 0 {
-		for v := math.Ceil(lo); v <= hi; v++ {
-			out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%d", int(v))})
-		}
 	}
 	return out
 }

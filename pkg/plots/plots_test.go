@@ -372,3 +372,41 @@ func TestResultsRows(t *testing.T) {
 		t.Errorf("ResultsRows = %v %v, want one row %v", header, rows, want)
 	}
 }
+
+// integerTicks label round multiples on epoch axes, at most maxIntLabels.
+func TestIntegerTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   string
+	}{
+		{1, 100, "20 40 60 80 100"},
+		{0, 100, "0 20 40 60 80 100"},
+		{1, 20, "5 10 15 20"},
+		{1, 5, "1 2 3 4 5"},
+		{1, 10, "2 4 6 8 10"},
+		{1, 50, "10 20 30 40 50"},
+		{3, 3, "3"},
+		{1, 1000, "200 400 600 800 1000"},
+	} {
+		var labels []string
+		for _, tk := range (integerTicks{}).Ticks(c.lo, c.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != c.want {
+			t.Errorf("Ticks(%v, %v) labels %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		lo, hi float64
+		n      int
+	}{{1, 100, 10}, {1, 20, 20}, {1, 5, 5}, {1, 1000, 10}} { // every 10, 1, 1, 100
+		if n := len((integerTicks{}).Ticks(c.lo, c.hi)); n != c.n {
+			t.Errorf("Ticks(%v, %v): %d ticks, want %d", c.lo, c.hi, n, c.n)
+		}
+	}
+	if got := (integerTicks{}).Ticks(math.NaN(), 1); got != nil {
+		t.Errorf("Ticks(NaN, 1) = %v, want none", got)
+	}
+}
