@@ -34,9 +34,9 @@ pasted back as from_checkpoint=<dir>. Sweep them with choice():
 results_dir=choice(/tmp/a,/tmp/b) (quote a path with a comma inside choice(),
 e.g. choice('/tmp/a,b',/tmp/c)).
 
-How long: on 2 free CPU cores (pure-Go backend, GOEXPERIMENT=simd) one MNIST
-epoch of one digit takes about 5 s with the flat latent (8 s spatial), so the
-default command (10 digits x 100 epochs) takes about 1-1.5 hours; 2-3 times
+How long: on a free CPU core (pure-Go backend, GOEXPERIMENT=simd) one MNIST
+epoch of one digit takes about 5 s with the flat latent (4 s spatial; a class
+pair of the conditional experiment about twice as long), so the default command (10 digits x 100 epochs) takes about 1-1.5 hours; 2-3 times
 that on a busy machine or without GOEXPERIMENT=simd. Add -n to see the runs
 and an estimate measured on this machine; make it shorter with
 datamodule.targets=[0] (one digit) and trainer.max_epochs=10.
