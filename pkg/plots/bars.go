@@ -84,6 +84,7 @@ func Bars(c BarChart) (*Figure, error) {
 		pad = 0.12 * (hi - lo) // room for the value labels
 	}
 	p.Y.Min, p.Y.Max = lo-pad, hi+pad
+	p.Y.Tick.Marker = roundTicks{}
 	if lo == 0 {
 		p.Y.Min = 0
 	}

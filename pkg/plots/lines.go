@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -136,9 +137,8 @@ func Lines(c LineChart) (*Figure, error) {
 	if c.YMin < c.YMax {
 		p.Y.Min, p.Y.Max = c.YMin, c.YMax
 	}
-	if allIntX {
-		p.X.Tick.Marker = integerTicks{}
-	}
+	p.X.Tick.Marker = roundTicks{whole: allIntX}
+	p.Y.Tick.Marker = roundTicks{}
 	f := FromPlot(p, c.Width, c.Height)
 	if c.LegendInside || named == 0 {
 		return f, nil
@@ -166,34 +166,60 @@ func Lines(c LineChart) (*Figure, error) {
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// integerTicks label whole numbers (epochs) at a round step, 1, 2 or 5 times a
-// power of ten, the smallest giving at most maxIntLabels labels: 1…100 reads
-// 20, 40, …, 100 and 1…20 reads 5, 10, 15, 20 (gonum's default ticks read 20,
-// 60, 100 and 4, 12, 20). Unlabelled ticks mark the step's fifths (halves for
-// steps of 2, 20, …), whole numbers only.
-type integerTicks struct{}
+// roundTicks label an axis at a round step, 1, 2 or 5 times a power of ten,
+// the smallest giving at most maxLabels labels, each written with the
+// step's decimals: AUROC from 0.6 to 0.99 reads 0.6, 0.7, 0.8, 0.9 and from
+// 0.91 to 0.99 reads 0.92, 0.94, 0.96, 0.98 (gonum's default ticks can put two
+// labels on an axis, or steps such as 0.06). Unlabelled ticks mark the step's
+// fifths (halves for steps of 2, 20, 0.02, …).
+//
+// With whole set the axis counts (epochs): steps and ticks are whole
+// numbers, so 1…100 reads 20, 40, …, 100 and 1…20 reads 5, 10, 15, 20.
+type roundTicks struct{ whole bool }
 
-// maxIntLabels is the most labels integerTicks puts on an axis.
-const maxIntLabels = 6
+// maxLabels is the most labels roundTicks puts on an axis.
+const maxLabels = 6
 
-func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+func (r roundTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return nil
 	}
-	step := 1.0
-	for mult := 0; math.Floor(hi/step)-math.Ceil(lo/step)+1 > maxIntLabels; mult++ {
-		step = []float64{2, 5, 10}[mult%3] * math.Pow(10, float64(mult/3))
+	if lo == hi && !r.whole {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
 	}
-	minor := step / 5 // steps of 1, 5, 10, 50, …: fifths
-	if lead := step / math.Pow(10, math.Floor(math.Log10(step))); lead == 2 {
-		minor = step / 2 // steps of 2, 20, 200, …: halves
+	// step = lead × 10^exp, from the power of ten below a sixth of the range
+	// up, until at most maxLabels multiples of it fall in [lo, hi].
+	const eps = 1e-9 // for multiples that floating point puts just outside
+	exp := math.Floor(math.Log10((hi - lo) / maxLabels))
+	if r.whole || math.IsInf(exp, 0) {
+		exp = max(exp, 0)
 	}
-	minor = max(minor, 1)
+	leads := []float64{1, 2, 5}
+	i := 0
+	step := func() float64 { return leads[i] * math.Pow(10, exp) }
+	for math.Floor(hi/step()+eps)-math.Ceil(lo/step()-eps)+1 > maxLabels {
+		if i++; i == len(leads) {
+			i, exp = 0, exp+1
+		}
+	}
+	per := 5 // minor ticks per step
+	if leads[i] == 2 {
+		per = 2
+	}
+	minor := step() / float64(per)
+	if r.whole && minor < 1 {
+		minor, per = 1, int(step())
+	}
+	decimals := max(0, int(-exp))
 	var out []plot.Tick
-	for v := math.Ceil(lo/minor) * minor; v <= hi; v += minor {
+	for n := math.Ceil(lo/minor - eps); n <= math.Floor(hi/minor+eps); n++ {
+		v := n * minor
+		if v == 0 {
+			v = 0 // +0: a -0 would read "-0"
+		}
 		t := plot.Tick{Value: v}
-		if math.Mod(v, step) == 0 {
-			t.Label = fmt.Sprintf("%d", int64(v))
+		if int64(n)%int64(per) == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', decimals, 64)
 		}
 		out = append(out, t)
 	}

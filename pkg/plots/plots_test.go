@@ -373,40 +373,53 @@ func TestResultsRows(t *testing.T) {
 	}
 }
 
-// integerTicks label round multiples on epoch axes, at most maxIntLabels.
-func TestIntegerTicks(t *testing.T) {
-	for _, c := range []struct {
-		lo, hi float64
-		want   string
-	}{
-		{1, 100, "20 40 60 80 100"},
-		{0, 100, "0 20 40 60 80 100"},
-		{1, 20, "5 10 15 20"},
-		{1, 5, "1 2 3 4 5"},
-		{1, 10, "2 4 6 8 10"},
-		{1, 50, "10 20 30 40 50"},
-		{3, 3, "3"},
-		{1, 1000, "200 400 600 800 1000"},
-	} {
-		var labels []string
-		for _, tk := range (integerTicks{}).Ticks(c.lo, c.hi) {
+// roundTicks label round multiples, at most maxLabels: whole numbers on epoch
+// axes, the step's decimals on value axes.
+func TestRoundTicks(t *testing.T) {
+	labels := func(r roundTicks, lo, hi float64) string {
+		var l []string
+		for _, tk := range r.Ticks(lo, hi) {
 			if tk.Label != "" {
-				labels = append(labels, tk.Label)
+				l = append(l, tk.Label)
 			}
 		}
-		if got := strings.Join(labels, " "); got != c.want {
-			t.Errorf("Ticks(%v, %v) labels %q, want %q", c.lo, c.hi, got, c.want)
-		}
+		return strings.Join(l, " ")
 	}
 	for _, c := range []struct {
+		whole  bool
 		lo, hi float64
-		n      int
-	}{{1, 100, 10}, {1, 20, 20}, {1, 5, 5}, {1, 1000, 10}} { // every 10, 1, 1, 100
-		if n := len((integerTicks{}).Ticks(c.lo, c.hi)); n != c.n {
-			t.Errorf("Ticks(%v, %v): %d ticks, want %d", c.lo, c.hi, n, c.n)
+		want   string
+		n      int // ticks, labelled or not
+	}{
+		{true, 1, 100, "20 40 60 80 100", 10}, // minor every 10
+		{true, 0, 100, "0 20 40 60 80 100", 11},
+		{true, 1, 20, "5 10 15 20", 20}, // every 1
+		{true, 1, 5, "1 2 3 4 5", 5},
+		{true, 1, 10, "2 4 6 8 10", 10},
+		{true, 1, 50, "10 20 30 40 50", 25},
+		{true, 3, 3, "3", 1},
+		{true, 1, 1000, "200 400 600 800 1000", 10},   // every 100
+		{false, 0.6, 0.99, "0.6 0.7 0.8 0.9", 20},     // minor every 0.02
+		{false, 0.91, 0.99, "0.92 0.94 0.96 0.98", 9}, // every 0.01
+		{false, 0.835, 0.9, "0.84 0.86 0.88 0.90", 7}, // 0.84…0.90 by 0.01 would be 7 labels
+		{false, 0, 1, "0.0 0.2 0.4 0.6 0.8 1.0", 11},
+		{false, -0.3, 0.3, "-0.2 0.0 0.2", 7},
+		{false, 120, 480, "200 300 400", 19}, // step 50 would be 7 labels; minor every 20
+		{false, 0.5, 0.5, "0.5", 1},
+	} {
+		if got := labels(roundTicks{c.whole}, c.lo, c.hi); got != c.want {
+			t.Errorf("roundTicks{%v}.Ticks(%v, %v) labels %q, want %q", c.whole, c.lo, c.hi, got, c.want)
+		}
+		if n := len(roundTicks{c.whole}.Ticks(c.lo, c.hi)); n != c.n {
+			t.Errorf("roundTicks{%v}.Ticks(%v, %v): %d ticks, want %d", c.whole, c.lo, c.hi, n, c.n)
 		}
 	}
-	if got := (integerTicks{}).Ticks(math.NaN(), 1); got != nil {
-		t.Errorf("Ticks(NaN, 1) = %v, want none", got)
+	for _, r := range []roundTicks{{true}, {false}} {
+		if got := r.Ticks(math.NaN(), 1); got != nil {
+			t.Errorf("%v.Ticks(NaN, 1) = %v, want none", r, got)
+		}
+		if got := r.Ticks(0, math.Inf(1)); got != nil {
+			t.Errorf("%v.Ticks(0, +Inf) = %v, want none", r, got)
+		}
 	}
 }
