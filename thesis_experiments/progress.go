@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
@@ -206,6 +209,20 @@ func (k estimateKey) String() string {
 	return fmt.Sprintf("%s %s, batch %d", name, kind, k.batch)
 }
 
+// benchModel is the bench model whose measured speed prices run j, and how
+// many copies of it j's model runs per image: a multi-ae with k conditions is
+// k AEs, each fed every image (in training too), so k times an AE's time;
+// every other model is one (an AE for ae and cond-ae, a MemAE for memae).
+func benchModel(j job) (name string, copies int) {
+	switch j.Experiment.Model.Name {
+	case models.KindAE, models.KindCondAE:
+		return j.Experiment.Model.Arch + "-ae", 1
+	case models.KindMultiAE:
+		return j.Experiment.Model.Arch + "-ae", j.Experiment.NumConditions(j.Targets)
+	}
+	return j.Experiment.Model.Arch, 1
+}
+
 // printEstimate prints the job's size and, with measure, its estimated
 // duration on the active backend: every distinct model and batch size trains
 // and evaluates for about a second (the bench command's measurement), and each
@@ -218,10 +235,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 		total += j.Experiment.Trainer.MaxEpochs
 		remaining[i] = remainingEpochs(j)
 		left += remaining[i]
-		name := j.Experiment.Model.Arch
-		if j.Experiment.Model.Name == "ae" || j.Experiment.Model.Name == "cond-ae" {
-			name += "-ae"
-		}
+		name, _ := benchModel(j)
 		k := estimateKey{bench: name, batch: j.Experiment.Datamodule.BatchSize, evalBatch: j.Experiment.Datamodule.TestBatchSize}
 		keys[k] = append(keys[k], i)
 	}
@@ -250,16 +264,25 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 			return fmt.Errorf("estimating the duration (-n -estimate=false skips it): %w", err)
 		}
 		var part float64
+		multi := map[int]int{} // AEs per image → multi-ae runs
 		for _, i := range keys[k] {
+			_, copies := benchModel(jobs[i])
+			if copies > 1 {
+				multi[copies]++
+			}
 			nTrain, nTest := epochImages(jobs[i], r.opts.maxTestImages)
-			epoch := float64(nTrain)/res.TrainIPS + float64(nTest)/res.EvalIPS
+			epoch := float64(copies) * (float64(nTrain)/res.TrainIPS + float64(nTest)/res.EvalIPS)
 			if n := remaining[i]; n > 0 {
 				part += float64(n)*epoch + res.WarmupS
 			}
 		}
 		seconds += part
-		lines = append(lines, fmt.Sprintf("  %s: %.0f train img/s, %.0f eval img/s → %s for %d run(s)",
-			k, res.TrainIPS, res.EvalIPS, formatDuration(time.Duration(part*float64(time.Second))), len(keys[k])))
+		line := fmt.Sprintf("  %s: %.0f train img/s, %.0f eval img/s → %s for %d run(s)",
+			k, res.TrainIPS, res.EvalIPS, formatDuration(time.Duration(part*float64(time.Second))), len(keys[k]))
+		for _, copies := range slices.Sorted(maps.Keys(multi)) {
+			line += fmt.Sprintf(" (%d of them multi-ae: %d AEs per image)", multi[copies], copies)
+		}
+		lines = append(lines, line)
 	}
 	fmt.Fprintf(r.stdout, "estimated duration on %s: %s (measured just now; images per epoch from the datasets' nominal class sizes)\n",
 		b.Name(), formatDuration(time.Duration(seconds*float64(time.Second))))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/models"
 )
 
 func TestFormatDuration(t *testing.T) {
@@ -99,6 +100,31 @@ func TestRemainingEpochs(t *testing.T) {
 	}
 	if n := remainingEpochs(testJob([]int{1}, 0, 5, filepath.Join(dir, "none"))); n != 5 {
 		t.Errorf("remaining epochs of a new run %d, want 5", n)
+	}
+}
+
+// The estimate prices a multi-ae run as one AE per condition (each sees
+// every image: measured here on the conditional pairs, 16 s per epoch and core
+// against the conditional AE's 7) and every other model as one bench model.
+func TestBenchModel(t *testing.T) {
+	for _, c := range []struct {
+		model, arch string
+		cond        models.Conditional
+		targets     []int
+		want        string
+		copies      int
+	}{
+		{"memae", "mnist-flat", models.CondNone, []int{3}, "mnist-flat", 1},
+		{"memae", "mnist", models.CondKnown, []int{1, 7}, "mnist", 1},
+		{"ae", "mnist", models.CondNone, []int{3}, "mnist-ae", 1},
+		{"cond-ae", "mnist-flat", models.CondUnknown, []int{4, 5}, "mnist-flat-ae", 1},
+		{"multi-ae", "mnist-flat", models.CondKnown, []int{1, 7}, "mnist-flat-ae", 2},
+		{"multi-ae", "cifar-flat", models.CondUnknown, []int{0, 1, 2}, "cifar-flat-ae", 3},
+	} {
+		j := job{Experiment: config.Experiment{Model: config.ModelConfig{Name: c.model, Arch: c.arch}, Conditional: c.cond}, Targets: c.targets}
+		if name, copies := benchModel(j); name != c.want || copies != c.copies {
+			t.Errorf("benchModel(%s %s %s %v) = %s ×%d, want %s ×%d", c.model, c.arch, c.cond, c.targets, name, copies, c.want, c.copies)
+		}
 	}
 }
 
