@@ -191,7 +191,7 @@ func (r roundTicks) Ticks(lo, hi float64) []plot.Tick {
 	// up, until at most maxLabels multiples of it fall in [lo, hi].
 	const eps = 1e-9 // for multiples that floating point puts just outside
 	exp := math.Floor(math.Log10((hi - lo) / maxLabels))
-	if r.whole || math.IsInf(exp, 0) {
+	if r.whole { // lo == hi (exp −Inf) lands here: a non-whole one returned above
 		exp = max(exp, 0)
 	}
 	leads := []float64{1, 2, 5}
