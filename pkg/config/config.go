@@ -215,3 +215,32 @@ func (e Experiment) String() string {
 	}
 	return b.String()
 }
+
+// TrainsLike reports whether runs of e and o on the same targets train the
+// same model to the same weights: the two configurations differ at most in
+// how a run is evaluated, which is whether a conditional model is told the
+// condition (conditional known or unknown; training always uses the label),
+// the self-selection metric (model.selection_metric), and the names of the
+// results (experiment name, params, results_dir). Such runs can share one
+// training (see train.Sibling).
+func (e Experiment) TrainsLike(o Experiment) bool {
+	if e.Conditional.IsConditional() != o.Conditional.IsConditional() ||
+		(!e.Conditional.IsConditional() && e.Conditional != o.Conditional) {
+		return false
+	}
+	a, errA := e.trainingOnly().YAML()
+	b, errB := o.trainingOnly().YAML()
+	return errA == nil && errB == nil && string(a) == string(b)
+}
+
+// trainingOnly is e without the values that only decide how a run is
+// evaluated or named (see TrainsLike).
+func (e Experiment) trainingOnly() Experiment {
+	if e.Conditional.IsConditional() {
+		e.Conditional = models.CondKnown
+	}
+	e.Model.SelectionMetric = ""
+	e.Name, e.ResultsDir, e.Params, e.Budget = "", "", nil, ""
+	e.Datamodule.Targets = nil
+	return e
+}

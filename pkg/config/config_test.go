@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -364,5 +365,45 @@ func TestLevenshtein(t *testing.T) {
 	}
 	if n := nearest("zzzzzz", []string{"seed", "name"}); n != "" {
 		t.Errorf("nearest of nonsense = %q", n)
+	}
+}
+
+func TestTrainsLike(t *testing.T) {
+	base := []string{"model=memae", "datamodule=mnist", "datamodule.targets=[[0,1]]"}
+	with := func(args ...string) Experiment { return parse1(t, append(slices.Clone(base), args...)...) }
+	known := with("conditional=known")
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"conditional=known"}, true},
+		{[]string{"conditional=unknown"}, true},
+		{[]string{"conditional=unknown", "model.selection_metric=max"}, true},
+		{[]string{"conditional=unknown", "name=other", "results_dir=elsewhere"}, true},
+		{[]string{"conditional=none"}, false}, // one memory, not two
+		{[]string{"conditional=unknown", "seed=2"}, false},
+		{[]string{"conditional=unknown", "model.learning_rate=0.001"}, false},
+		{[]string{"conditional=unknown", "trainer.max_epochs=3"}, false},
+		{[]string{"conditional=unknown", "datamodule.test_batch_size=100"}, false}, // few-shot memory init batches
+		{[]string{"conditional=unknown", "model.memory_size=20"}, false},
+	} {
+		o := with(tc.args...)
+		if got := known.TrainsLike(o); got != tc.want {
+			t.Errorf("TrainsLike(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+		if got := o.TrainsLike(known); got != tc.want {
+			t.Errorf("symmetric: %q.TrainsLike(known) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	other := known
+	other.Datamodule.Targets = Targets{{4, 5}}
+	if !known.TrainsLike(other) {
+		t.Error("the configurations' target groups matter: the run's targets are the caller's to compare")
+	}
+	if a, b := parse1(t, "model=ae", "datamodule=mnist"), parse1(t, "model=ae", "datamodule=mnist", "model.selection_metric=max"); !a.TrainsLike(b) {
+		t.Error("an unconditional AE: the selection metric should not matter")
+	}
+	if a, b := parse1(t, "model=ae", "datamodule=mnist"), parse1(t, "model=memae", "datamodule=mnist"); a.TrainsLike(b) {
+		t.Error("an AE trains like a MemAE")
 	}
 }

@@ -69,8 +69,10 @@ func (d *Driver) BackendFor(name string) (compute.Backend, error) {
 }
 
 // Train trains one run, resuming it from its last checkpoint (a complete
-// run trains no epoch).
-func (d *Driver) Train(ctx context.Context, run Run) (*train.RunResult, error) {
+// run trains no epoch), and along with it the runs of along: runs of its
+// group (see Groups) that share its training. The result's Siblings are
+// along's, nil for a run left to train on its own (see train.Sibling).
+func (d *Driver) Train(ctx context.Context, run Run, along ...Run) (*train.RunResult, error) {
 	e := run.Experiment
 	b, err := d.BackendFor(e.Trainer.Backend)
 	if err != nil {
@@ -103,13 +105,15 @@ func (d *Driver) Train(ctx context.Context, run Run) (*train.RunResult, error) {
 		MaxTestImages: d.MaxTestImages,
 		OnEpoch:       onEpoch,
 		WaitForLock:   d.WaitForLock,
+		Siblings:      d.siblings(along),
 	})
 }
 
 // RunAll trains every run that is not complete yet and returns the metrics of
-// all of them (the finished ones are only read). after, if set, is called
-// after each run with its result (nil for a run that was already complete).
-// Runs sharing a directory are refused (CheckDistinct).
+// all of them (the finished ones are only read). Runs that train alike (see
+// Groups) share one training. after, if set, is called after each run, in
+// order, with its result (nil for a run that was already complete). Runs
+// sharing a directory are refused (CheckDistinct).
 func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run Run, res *train.RunResult)) (results.Table, error) {
 	var t results.Table
 	if len(runs) == 0 {
@@ -118,16 +122,35 @@ func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run R
 	if err := CheckDistinct(runs); err != nil {
 		return t, err
 	}
+	group := map[int][]int{} // run → its group
+	for _, g := range Groups(runs) {
+		for _, i := range g {
+			group[i] = g
+		}
+	}
+	trained := map[int]*train.RunResult{} // runs trained along with an earlier one
 	for i, run := range runs {
-		var res *train.RunResult
+		res, alongDone := trained[i]
 		rows, err := run.Metrics()
-		if err != nil || !run.completeIn(rows) {
-			if res, err = d.Train(ctx, run); err != nil {
+		if !alongDone && (err != nil || !run.completeIn(rows)) {
+			var along []int
+			var alongRuns []Run
+			for _, j := range group[i] {
+				if j > i && !runs[j].Complete() {
+					along, alongRuns = append(along, j), append(alongRuns, runs[j])
+				}
+			}
+			if res, err = d.Train(ctx, run, alongRuns...); err != nil {
 				return t, fmt.Errorf("experiment: run %d/%d (%s): %w", i+1, len(runs), run.Dir, err)
 			}
-			if rows, err = run.Metrics(); err != nil {
-				return t, fmt.Errorf("experiment: run %d/%d: %w", i+1, len(runs), err)
+			for k, j := range along {
+				if sr := res.Siblings[k]; sr != nil {
+					trained[j] = sr
+				}
 			}
+		}
+		if rows, err = run.Metrics(); err != nil {
+			return t, fmt.Errorf("experiment: run %d/%d: %w", i+1, len(runs), err)
 		}
 		if after != nil {
 			after(i, run, res)

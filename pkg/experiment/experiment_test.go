@@ -134,3 +134,81 @@ func ExamplePlan() {
 	// memae [0] results/memae_mnist/default/seed_1/target_0
 	// memae [1] results/memae_mnist/default/seed_1/target_1
 }
+
+// TestGroups: conditional known and unknown runs of the same model, seed and
+// digit pair train alike and form a group; nothing else does.
+func TestGroups(t *testing.T) {
+	exps, err := experiment.Parse("experiment=conditional_mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiment.Plan(exps)
+	groups := experiment.Groups(runs)
+	if len(runs) != 3*2*3*3 || len(groups) != len(runs)/2 {
+		t.Fatalf("conditional_mnist: %d runs in %d groups, want 54 in 27", len(runs), len(groups))
+	}
+	seen := map[int]bool{}
+	for _, g := range groups {
+		if len(g) != 2 {
+			t.Fatalf("group %v, want a known and an unknown run", g)
+		}
+		a, b := runs[g[0]], runs[g[1]]
+		if a.Experiment.Conditional != "known" || b.Experiment.Conditional != "unknown" || g[0] >= g[1] ||
+			a.Experiment.Model.Name != b.Experiment.Model.Name || a.Experiment.Seed != b.Experiment.Seed ||
+			fmt.Sprint(a.Targets) != fmt.Sprint(b.Targets) {
+			t.Errorf("group %v: %s %v and %s %v", g, a.Experiment, a.Targets, b.Experiment, b.Targets)
+		}
+		seen[g[0]], seen[g[1]] = true, true
+	}
+	if len(seen) != len(runs) {
+		t.Errorf("the groups hold %d of %d runs", len(seen), len(runs))
+	}
+	exps, err = experiment.Parse("experiment=baseline_mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs, groups := experiment.Plan(exps), experiment.Groups(experiment.Plan(exps)); len(groups) != len(runs) {
+		t.Errorf("baseline_mnist: %d runs in %d groups, want a group per run", len(runs), len(groups))
+	}
+}
+
+// TestDriverRunAllSharesTraining: RunAll trains a known and an unknown run
+// once, together: their epochs alternate, and both are complete.
+func TestDriverRunAllSharesTraining(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	exps, err := experiment.Parse("experiment=conditional_mnist", "model=memae", "seed=1", "datamodule.targets=[[0,1]]",
+		"datamodule.num_train_samples=64", "trainer.max_epochs=2", "results_dir="+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiment.Plan(exps)
+	if len(runs) != 2 || len(experiment.Groups(runs)) != 1 {
+		t.Fatalf("plan: %d runs in %d groups, want 2 in 1", len(runs), len(experiment.Groups(runs)))
+	}
+	d := &experiment.Driver{MaxTestImages: 50}
+	var order []string
+	d.OnEpoch = func(r experiment.Run, er train.EpochResult) {
+		order = append(order, fmt.Sprintf("%s%d", r.Experiment.Conditional, er.Epoch))
+	}
+	var results []*train.RunResult
+	tab, err := d.RunAll(context.Background(), runs, func(_ int, _ experiment.Run, res *train.RunResult) {
+		results = append(results, res)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(order, " "), "known1 unknown1 known2 unknown2"; got != want {
+		t.Errorf("epochs in the order %q, want %q (one training for both)", got, want)
+	}
+	if len(results) != 2 || results[0] == nil || results[1] == nil || results[0].Siblings[0] != results[1] {
+		t.Errorf("after got %v, want the run's result and its sibling's", results)
+	}
+	if tab.Len() != 2*2*2 {
+		t.Errorf("%d rows, want 2 runs × 2 epochs × 2 conditions", tab.Len())
+	}
+	for _, r := range runs {
+		if !r.Complete() {
+			t.Errorf("%s not complete", r.Dir)
+		}
+	}
+}

@@ -77,7 +77,15 @@ type runner struct {
 	trainExec *model.Exec
 	evalExec  *model.Exec
 	evalBatch int
+
+	// siblings are trained along (Options.Siblings): after each epoch's
+	// training, each evaluates the shared weights into its own directory.
+	siblings []*runner
+	evalOnly bool // a sibling: no training graph of its own
 }
+
+// members are the runs r trains: itself and its siblings.
+func (r *runner) members() []*runner { return append([]*runner{r}, r.siblings...) }
 
 // prepare resumes from the latest checkpoint in the run directory, or builds
 // a fresh model (with from_checkpoint and the transformers) and writes the
@@ -240,7 +248,7 @@ func (r *runner) buildExecs() (err error) {
 		}
 	}()
 	m := r.model
-	if !r.frozen {
+	if !r.frozen && !r.evalOnly {
 		r.trainExec, err = model.NewExec(r.backend, r.store, StepGraph(m, r.s.lr, r.trainMode()))
 		if err != nil {
 			return fmt.Errorf("train: building the training graph: %w", err)
@@ -319,19 +327,21 @@ func (r *runner) loop(ctx context.Context) error {
 		return nil
 	}
 	if r.startEpoch == 1 && r.opts.EvaluateInit {
-		er, err := r.evaluate(ctx, 0, math.NaN())
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return r.interrupted(0, ctxErr)
+		for _, m := range r.members() {
+			er, err := m.evaluate(ctx, 0, math.NaN())
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return r.interrupted(0, ctxErr)
+				}
+				return err
 			}
-			return err
-		}
-		if err := r.appendRows(er); err != nil {
-			return err
-		}
-		r.res.Epochs = append(r.res.Epochs, er)
-		if r.opts.OnEpoch != nil {
-			r.opts.OnEpoch(er)
+			if err := m.appendRows(er); err != nil {
+				return err
+			}
+			m.res.Epochs = append(m.res.Epochs, er)
+			if m.opts.OnEpoch != nil {
+				m.opts.OnEpoch(er)
+			}
 		}
 	}
 	d := r.split.Train.Source
@@ -342,7 +352,7 @@ func (r *runner) loop(ctx context.Context) error {
 		if r.opts.ProgressLabel != nil {
 			r.label = r.opts.ProgressLabel()
 		}
-		bar := r.newBar(epoch, stepsPerEpoch+r.evalBatchCount())
+		bar := r.newBar(epoch, stepsPerEpoch+r.evalBatchCount()*len(r.members()))
 		var lossSum float64
 		var seen int
 		if r.frozen {
@@ -384,50 +394,74 @@ func (r *runner) loop(ctx context.Context) error {
 					r.opts.OnStep(epoch, step)
 				}
 			}
-			r.weightsChanged() // a frozen run keeps its weights, and its evaluation executable
+			for _, m := range r.members() {
+				m.weightsChanged() // a frozen run keeps its weights, and its evaluation executable
+			}
 		}
 		trainLoss := lossSum / float64(max(seen, 1))
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(epoch, err)
 		}
 		bar.Describe(r.barLabel(epoch, fmt.Sprintf("loss %.5f evaluating", trainLoss)))
-		r.barEval = true // each evaluation batch advances the bar; the last one completes it
-		er, err := r.evaluate(ctx, epoch, trainLoss)
-		r.barEval = false
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return r.interrupted(epoch, ctxErr)
-			}
-			return err
-		}
-		if bad := nonFinite(er); bad != "" {
-			return fmt.Errorf("train: the weights became non-finite in epoch %d: the training loss was %g, but %s (the epoch's last update diverged; learning rate %g too high?); checkpoints up to the previous epoch are kept",
-				epoch, trainLoss, bad, s.lr)
-		}
-		er.Duration = time.Since(start)
-		if err := r.appendRows(er); err != nil {
-			return err
-		}
-		loss := trainLoss
-		if epoch%s.every == 0 || epoch == s.maxEpochs {
-			if err := SaveCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
+		trained := time.Since(start)
+		var ers []EpochResult
+		for _, m := range r.members() {
+			er, err := m.finishEpoch(ctx, epoch, trainLoss, bar)
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return r.interrupted(epoch, ctxErr)
+				}
 				return err
 			}
-		}
-		// "last" after every epoch: an interruption from here on loses no finished epoch.
-		if err := SaveLastCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
-			return err
+			// Each run's epoch took the training and its own evaluation.
+			er.Duration = trained + er.Duration
+			ers = append(ers, er)
 		}
 		_ = bar.Finish() // complete (it is already, unless a test set was empty): the bar clears itself
 		r.bar = nil
-		r.res.Epochs = append(r.res.Epochs, er)
-		if r.opts.OnEpoch != nil {
-			r.opts.OnEpoch(er)
-		} else if r.opts.Progress != nil {
-			fmt.Fprintf(r.opts.Progress, "epoch %d/%d  loss %.6f  AUROC %.4f\n", epoch, s.maxEpochs, trainLoss, er.MeanAUROC)
+		for i, m := range r.members() {
+			er := ers[i]
+			m.res.Epochs = append(m.res.Epochs, er)
+			if m.opts.OnEpoch != nil {
+				m.opts.OnEpoch(er)
+			} else if m.opts.Progress != nil {
+				fmt.Fprintf(m.opts.Progress, "epoch %d/%d  loss %.6f  AUROC %.4f\n", epoch, s.maxEpochs, trainLoss, er.MeanAUROC)
+			}
 		}
 	}
 	return nil
+}
+
+// finishEpoch evaluates the epoch's weights, advancing bar, and saves the
+// epoch: its rows of metrics.csv and its checkpoints. The result's Duration
+// is the evaluation's and the saving's.
+func (r *runner) finishEpoch(ctx context.Context, epoch int, trainLoss float64, bar *progressbar.ProgressBar) (EpochResult, error) {
+	start := time.Now()
+	r.bar, r.barEval = bar, true // each evaluation batch advances the bar; the last one completes it
+	er, err := r.evaluate(ctx, epoch, trainLoss)
+	r.barEval = false
+	if err != nil {
+		return er, err
+	}
+	if bad := nonFinite(er); bad != "" {
+		return er, fmt.Errorf("train: the weights became non-finite in epoch %d: the training loss was %g, but %s (the epoch's last update diverged; learning rate %g too high?); checkpoints up to the previous epoch are kept",
+			epoch, trainLoss, bad, r.s.lr)
+	}
+	if err := r.appendRows(er); err != nil {
+		return er, err
+	}
+	loss := trainLoss
+	if epoch%r.s.every == 0 || epoch == r.s.maxEpochs {
+		if err := SaveCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
+			return er, err
+		}
+	}
+	// "last" after every epoch: an interruption from here on loses no finished epoch.
+	if err := SaveLastCheckpoint(r.opts.Dir, r.store, r.state(epoch, &loss)); err != nil {
+		return er, err
+	}
+	er.Duration = time.Since(start)
+	return er, nil
 }
 
 // nonFinite describes the first non-finite mean test error of an epoch's

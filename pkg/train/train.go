@@ -103,6 +103,27 @@ type Options struct {
 	// trains in Dir, instead of failing at once with a *LockedError
 	// (errors.Is(err, ErrLocked)). See LockFile.
 	WaitForLock bool
+	// Siblings are runs that train exactly like this one and are trained
+	// along with it (see Sibling).
+	Siblings []Sibling
+}
+
+// Sibling is a run that trains exactly like the run of Options (the same
+// targets, and an experiment that config.Experiment.TrainsLike: it differs
+// only in how it is evaluated, e.g. conditional=unknown beside known) and that
+// Run trains along with it: one training per epoch, then each run's own
+// evaluation, metrics.csv, config.yaml and checkpoints in its own directory,
+// which holds a complete run as if it had been trained on its own.
+//
+// A sibling is trained along only when it starts where the run does (both
+// fresh, or both resuming from the same epoch) and its directory is free;
+// otherwise Run leaves it alone (RunResult.Siblings says which), and it
+// trains on its own when its turn comes.
+type Sibling struct {
+	Experiment config.Experiment
+	Dir        string
+	Params     string            // as Options.Params
+	OnEpoch    func(EpochResult) // as Options.OnEpoch, for this sibling
 }
 
 // RunResult is what a finished run returns.
@@ -126,6 +147,10 @@ type RunResult struct {
 	Backend compute.Backend
 	// Frozen reports the freeze transformer: no weights were changed.
 	Frozen bool
+	// Siblings are the results of Options.Siblings, in their order: nil for
+	// a sibling that was not trained along (its directory was in use, or it
+	// did not start at the same epoch).
+	Siblings []*RunResult
 }
 
 // Last returns the result of the last epoch trained by this call, or nil.
@@ -220,6 +245,10 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	if err != nil {
 		return nil, err
 	}
+	sibSettings, err := resolveSiblings(opts, s)
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("train: not started: %w", err)
 	}
@@ -254,10 +283,82 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	if err := r.prepare(ctx); err != nil {
 		return nil, err
 	}
+	r.res.Siblings = make([]*RunResult, len(opts.Siblings))
+	for i, sib := range opts.Siblings {
+		sr, unlock, err := r.sibling(ctx, sib, sibSettings[i])
+		if err != nil {
+			return nil, err
+		}
+		if sr != nil {
+			defer unlock()
+			r.siblings = append(r.siblings, sr)
+			r.res.Siblings[i] = sr.res
+		}
+	}
 	if err := r.loop(ctx); err != nil {
 		return r.res, err
 	}
 	return r.res, nil
+}
+
+// siblingOptions are the Options of a sibling's own run.
+func siblingOptions(opts Options, sib Sibling) Options {
+	o := opts
+	o.Experiment, o.Dir, o.Params, o.OnEpoch = sib.Experiment, sib.Dir, sib.Params, sib.OnEpoch
+	o.OnStep, o.Siblings, o.WaitForLock = nil, nil, false
+	return o
+}
+
+// resolveSiblings checks that every sibling trains like the run of opts.
+func resolveSiblings(opts Options, s *settings) ([]*settings, error) {
+	var out []*settings
+	for _, sib := range opts.Siblings {
+		ss, err := resolve(siblingOptions(opts, sib))
+		if err != nil {
+			return nil, fmt.Errorf("train: sibling %s: %w", sib.Dir, err)
+		}
+		if filepath.Clean(sib.Dir) == filepath.Clean(opts.Dir) {
+			return nil, fmt.Errorf("train: sibling %s is the run itself", sib.Dir)
+		}
+		if !opts.Experiment.TrainsLike(sib.Experiment) || !slices.Equal(ss.targets, s.targets) {
+			return nil, fmt.Errorf("train: sibling %s (%s, targets %v) does not train like %s (%s, targets %v): only how a run is evaluated may differ",
+				sib.Dir, sib.Experiment, ss.targets, opts.Dir, opts.Experiment, s.targets)
+		}
+		out = append(out, ss)
+	}
+	return out, nil
+}
+
+// sibling prepares a sibling to be trained along with r: it locks its
+// directory and resumes or initialises it like a run of its own. It returns
+// nil (and no error) for a sibling left alone: its directory is in use, or it
+// does not start at r's epoch. The sibling evaluates r's weights (r's store).
+func (r *runner) sibling(ctx context.Context, sib Sibling, s *settings) (*runner, func(), error) {
+	opts := siblingOptions(r.opts, sib)
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("train: creating run directory: %w", err)
+	}
+	lock, err := TryLockRun(opts.Dir)
+	if errors.Is(err, ErrLocked) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanCheckpointLeftovers(opts.Dir)
+	sr := &runner{opts: opts, s: s, backend: r.backend, split: r.split, evalOnly: true,
+		res: &RunResult{Dir: opts.Dir, ResumedFrom: -1, Backend: r.backend}}
+	if err := sr.prepare(ctx); err != nil {
+		lock.Unlock()
+		return nil, nil, err
+	}
+	if sr.startEpoch != r.startEpoch || sr.frozen != r.frozen {
+		lock.Unlock()
+		return nil, nil, nil
+	}
+	sr.store = r.store
+	sr.res.Store = r.store
+	return sr, func() { _ = lock.Unlock() }, nil
 }
 
 func loadSplit(opts Options, s *settings) (*data.OneClassSplit, error) {
