@@ -112,10 +112,11 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		MaxTestImages: opts.maxTestImages,
 		ProgressLabel: func() string { return r.job.label() },
 		OnEpoch: func(j job, er train.EpochResult) {
+			i := r.index[j.Dir]
 			if er.Epoch > 0 {
-				r.job.epochDone(er.Duration)
+				r.job.epochDone(i, er.Duration)
 			}
-			fmt.Fprintln(r.stdout, epochLine(er, j.Experiment.Trainer.MaxEpochs)+r.job.suffix())
+			fmt.Fprintln(r.stdout, epochLine(er, j.Experiment.Trainer.MaxEpochs)+r.job.suffix(i))
 		},
 	}
 	r.shard = sh
@@ -123,14 +124,23 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		return r.printEstimate(ctx, jobs, opts.estimate)
 	}
 	r.job = newJobProgress(jobs, opts.maxTestImages)
+	r.planGroups(jobs)
 	start := time.Now()
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("before run %d/%d: %w", i+1, len(jobs), err)
 		}
-		r.job.startRun(i)
 		fmt.Fprintf(stdout, "run %d/%d: %s target=%v → %s\n", i+1, len(jobs), j.Experiment, j.Targets, j.Dir)
-		if err := r.runJob(ctx, j); err != nil {
+		if first, ok := r.trainedWith[i]; ok {
+			fmt.Fprintf(stdout, "  trained along with run %d (one training, evaluated for each)\n", first+1)
+			if line := bestLine(j); line != "" {
+				fmt.Fprintln(stdout, "  "+line)
+			}
+			continue
+		}
+		along := r.along(i)
+		r.job.startRun(i, along...)
+		if err := r.runJob(ctx, j, along...); err != nil {
 			return err
 		}
 	}
@@ -151,6 +161,36 @@ type runner struct {
 	driver         *experiment.Driver
 	shardState
 	job *jobProgress // the whole job: run i of n, ETA
+
+	jobs        []job
+	index       map[string]int // run directory → job index
+	group       map[int][]int  // job index → the job indices of its group (experiment.Groups)
+	trainedWith map[int]int    // job index → the job it was trained along with
+}
+
+// planGroups finds the jobs that share a training (experiment.Groups).
+func (r *runner) planGroups(jobs []job) {
+	r.jobs, r.index, r.group, r.trainedWith = jobs, map[string]int{}, map[int][]int{}, map[int]int{}
+	for i, j := range jobs {
+		r.index[j.Dir] = i
+	}
+	for _, g := range experiment.Groups(jobs) {
+		for _, i := range g {
+			r.group[i] = g
+		}
+	}
+}
+
+// along are the jobs to train along with job i: the later ones of its group
+// that are not trained yet.
+func (r *runner) along(i int) []int {
+	var out []int
+	for _, k := range r.group[i] {
+		if _, done := r.trainedWith[k]; k > i && !done && !r.jobs[k].Complete() {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (r *runner) backend(name string) (compute.Backend, error) {
@@ -164,15 +204,30 @@ func (r *runner) backend(name string) (compute.Backend, error) {
 	return b, nil
 }
 
-func (r *runner) runJob(ctx context.Context, j job) error {
+// runJob trains job j, and along with it the jobs of along (indices of
+// r.jobs: runs of its group that share its training).
+func (r *runner) runJob(ctx context.Context, j job, along ...int) error {
 	if r.skipCompleted(j) {
 		return nil
 	}
 	if _, err := r.backend(j.Experiment.Trainer.Backend); err != nil {
 		return err
 	}
+	var alongRuns []job
+	for _, k := range along {
+		a := r.jobs[k]
+		fmt.Fprintf(r.stdout, "  along with run %d/%d: %s target=%v → %s (the same training)\n", k+1, len(r.jobs), a.Experiment, a.Targets, a.Dir)
+		alongRuns = append(alongRuns, a)
+	}
 	r.driver.WaitForLock = r.waitLocks
-	res, err := r.driver.Train(ctx, j)
+	res, err := r.driver.Train(ctx, j, alongRuns...)
+	if res != nil {
+		for n, k := range along {
+			if res.Siblings[n] != nil {
+				r.trainedWith[k] = r.index[j.Dir]
+			}
+		}
+	}
 	if errors.Is(err, train.ErrLocked) && !r.waitLocks {
 		r.lockedElsewhere(j, err)
 		return nil

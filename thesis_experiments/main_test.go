@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -150,7 +151,7 @@ func TestDryRunAndCfg(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 19 || lines[18] != "18 run(s), 1800 of 1800 epochs to train" {
+	if len(lines) != 19 || lines[18] != "18 run(s), 1800 of 1800 epochs to train; 9 trainings (runs that differ only in how they are evaluated, e.g. conditional known and unknown, share one)" {
 		t.Fatalf("%d lines, want 18 runs and the total:\n%s", len(lines), out)
 	}
 	if want := "run 1/18: conditional_mnist/model=memae,conditional=known seed=1 model=memae arch=mnist-flat datamodule=mnist conditional=known target=[0 1] epochs=100 → /r/conditional_mnist/model=memae,conditional=known/seed_1/target_0-1"; lines[0] != want {
@@ -434,5 +435,36 @@ func TestBudgetArgument(t *testing.T) {
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cpu, full, quick") {
 		t.Errorf("budget=tiny: %v, want a configuration error naming cpu, full, quick", err)
+	}
+}
+
+// Known and unknown runs of one pair train once: the command says so, their
+// epoch lines alternate, and the unknown run is complete when its turn comes.
+func TestRunTrainsAlong(t *testing.T) {
+	root := t.TempDir()
+	out, err := runCmd(t, context.Background(), "experiment=conditional_mnist", "model=memae", "seed=1", "datamodule.targets=[[1,7]]",
+		"datamodule.num_train_samples=64", "trainer.max_epochs=2", "results_dir="+root, "-max-test-images", "50")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	epochLine := regexp.MustCompile(`^epoch (\d+)/2 .*· run (\d)/2`)
+	alongLine := regexp.MustCompile(`^  (along with|trained along with) run (\d)`)
+	var order []string
+	for _, l := range strings.Split(out, "\n") {
+		if m := epochLine.FindStringSubmatch(l); m != nil {
+			order = append(order, "run "+m[2]+" epoch "+m[1])
+		} else if m := alongLine.FindStringSubmatch(l); m != nil {
+			order = append(order, m[1]+" "+m[2])
+		}
+	}
+	want := "[along with 2 run 1 epoch 1 run 2 epoch 1 run 1 epoch 2 run 2 epoch 2 trained along with 1]"
+	if got := fmt.Sprint(order); got != want {
+		t.Errorf("along and epoch lines\n got %s\nwant %s\n%s", got, want, out)
+	}
+	for _, c := range []string{"known", "unknown"} {
+		dir := filepath.Join(root, "conditional_mnist", "model=memae,datamodule.num_train_samples=64,conditional="+c, "seed_1", "target_1-7")
+		if done, err := train.Completed(dir, 2); !done || err != nil {
+			t.Errorf("%s: complete %v (%v)", dir, done, err)
+		}
 	}
 }

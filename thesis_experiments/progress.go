@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/cmemae/cmemae/pkg/data"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -105,39 +107,50 @@ const evalCostRatio = 0.3
 // weighted by its number of images.
 type jobProgress struct {
 	n, current  int       // runs, current run (0-based)
+	along       []int     // runs trained along with the current one
 	epochUnits  []float64 // work of one epoch of each run
 	remaining   []int     // epochs left per run
 	doneUnits   float64   // work finished in this invocation
 	doneSeconds float64   // and the time it took
 }
 
+// newJobProgress plans the job's work: a run that shares an earlier run's
+// training (a later run of its group, see experiment.Groups) costs only its
+// evaluation.
 func newJobProgress(jobs []job, maxTest int) *jobProgress {
 	p := &jobProgress{n: len(jobs), epochUnits: make([]float64, len(jobs)), remaining: make([]int, len(jobs))}
-	for i, j := range jobs {
-		nTrain, nTest := epochImages(j, maxTest)
-		p.epochUnits[i] = float64(nTrain) + evalCostRatio*float64(nTest)
-		p.remaining[i] = remainingEpochs(j)
+	for _, g := range experiment.Groups(jobs) {
+		for k, i := range g {
+			nTrain, nTest := epochImages(jobs[i], maxTest)
+			if k > 0 {
+				nTrain = 0
+			}
+			p.epochUnits[i] = float64(nTrain) + evalCostRatio*float64(nTest)
+			p.remaining[i] = remainingEpochs(jobs[i])
+		}
 	}
 	return p
 }
 
-// startRun makes run i (0-based) the current one. Like every method of
-// jobProgress it does nothing on a nil receiver (a runner without a job plan).
-func (p *jobProgress) startRun(i int) {
+// startRun makes run i (0-based) the current one, with the runs along that
+// share its training. Like every method of jobProgress it does nothing on a
+// nil receiver (a runner without a job plan).
+func (p *jobProgress) startRun(i int, along ...int) {
 	if p != nil && i >= 0 && i < p.n {
-		p.current = i
+		p.current, p.along = i, along
 	}
 }
 
-// epochDone records a finished epoch of the current run and its duration.
-func (p *jobProgress) epochDone(d time.Duration) {
-	if p == nil || p.n == 0 {
+// epochDone records a finished epoch of run i and its duration (a run
+// trained along: its evaluation).
+func (p *jobProgress) epochDone(i int, d time.Duration) {
+	if p == nil || i < 0 || i >= p.n {
 		return
 	}
-	p.doneUnits += p.epochUnits[p.current]
+	p.doneUnits += p.epochUnits[i]
 	p.doneSeconds += d.Seconds()
-	if p.remaining[p.current] > 0 {
-		p.remaining[p.current]--
+	if p.remaining[i] > 0 {
+		p.remaining[i]--
 	}
 }
 
@@ -154,24 +167,34 @@ func (p *jobProgress) eta() (time.Duration, bool) {
 	return time.Duration(left / p.doneUnits * p.doneSeconds * float64(time.Second)), true
 }
 
-// label is the progress-bar prefix: "run 3/60 · ETA 5h10m ·".
+// label is the progress-bar prefix: "run 3/60 · ETA 5h10m ·", or
+// "run 3+12/60 · …" for runs trained together.
 func (p *jobProgress) label() string {
 	if p == nil {
 		return ""
 	}
-	s := fmt.Sprintf("run %d/%d ·", p.current+1, p.n)
+	s := fmt.Sprintf("run %s/%d ·", p.runs(), p.n)
 	if d, ok := p.eta(); ok {
 		s += " ETA " + formatDuration(d) + " ·"
 	}
 	return s
 }
 
-// suffix is appended to every epoch line: "  · run 3/60 · ETA 5h10m".
-func (p *jobProgress) suffix() string {
+// runs are the current run's number and those of the runs trained along.
+func (p *jobProgress) runs() string {
+	s := strconv.Itoa(p.current + 1)
+	for _, i := range p.along {
+		s += "+" + strconv.Itoa(i+1)
+	}
+	return s
+}
+
+// suffix is appended to every epoch line of run i: "  · run 3/60 · ETA 5h10m".
+func (p *jobProgress) suffix(i int) string {
 	if p == nil {
 		return ""
 	}
-	s := fmt.Sprintf("  · run %d/%d", p.current+1, p.n)
+	s := fmt.Sprintf("  · run %d/%d", i+1, p.n)
 	if d, ok := p.eta(); ok {
 		s += " · ETA " + formatDuration(d)
 	}
@@ -239,7 +262,18 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 		k := estimateKey{bench: name, batch: j.Experiment.Datamodule.BatchSize, evalBatch: j.Experiment.Datamodule.TestBatchSize}
 		keys[k] = append(keys[k], i)
 	}
-	fmt.Fprintf(r.stdout, "%d run(s), %d of %d epochs to train\n", len(jobs), left, total)
+	groups := experiment.Groups(jobs)
+	along := map[int]bool{} // runs that share an earlier run's training: priced at their evaluation
+	for _, g := range groups {
+		for _, i := range g[1:] {
+			along[i] = true
+		}
+	}
+	fmt.Fprintf(r.stdout, "%d run(s), %d of %d epochs to train", len(jobs), left, total)
+	if len(along) > 0 {
+		fmt.Fprintf(r.stdout, "; %d trainings (runs that differ only in how they are evaluated, e.g. conditional known and unknown, share one)", len(groups))
+	}
+	fmt.Fprintln(r.stdout)
 	if left == 0 || !measure {
 		return nil
 	}
@@ -271,6 +305,9 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 				multi[copies]++
 			}
 			nTrain, nTest := epochImages(jobs[i], r.opts.maxTestImages)
+			if along[i] {
+				nTrain = 0
+			}
 			epoch := float64(copies) * (float64(nTrain)/res.TrainIPS + float64(nTest)/res.EvalIPS)
 			if n := remaining[i]; n > 0 {
 				part += float64(n)*epoch + res.WarmupS

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/models"
 )
 
@@ -65,7 +66,7 @@ func TestJobProgressETA(t *testing.T) {
 	if got := p.label(); got != "run 1/2 ·" {
 		t.Errorf("label before any epoch = %q", got)
 	}
-	p.epochDone(10 * time.Second)
+	p.epochDone(0, 10*time.Second)
 	units := (9*6428.4 + 10*492.4) / 6428.4 // 15.19…: about 97.7 s at 10 s per 6428.4 units
 	want := time.Duration(units * 10 * float64(time.Second))
 	if d, ok := p.eta(); !ok || d.Round(time.Millisecond) != want.Round(time.Millisecond) {
@@ -74,14 +75,43 @@ func TestJobProgressETA(t *testing.T) {
 	if got := p.label(); got != "run 1/2 · ETA 2m ·" {
 		t.Errorf("label = %q", got)
 	}
-	if got := p.suffix(); got != "  · run 1/2 · ETA 2m" {
+	if got := p.suffix(0); got != "  · run 1/2 · ETA 2m" {
 		t.Errorf("suffix = %q", got)
 	}
 	var none *jobProgress // a runner without a job plan
 	none.startRun(3)
-	none.epochDone(time.Second)
-	if none.label() != "" || none.suffix() != "" {
-		t.Errorf("nil jobProgress: label %q, suffix %q", none.label(), none.suffix())
+	none.epochDone(3, time.Second)
+	if none.label() != "" || none.suffix(3) != "" {
+		t.Errorf("nil jobProgress: label %q, suffix %q", none.label(), none.suffix(3))
+	}
+}
+
+// Runs that share a training: the later one costs only its evaluation
+// (0.3·2856 units per epoch of a digit pair, against 12000 + 0.3·2856 for
+// the run that trains), and the bar names both runs.
+func TestJobProgressAlong(t *testing.T) {
+	exps, err := experiment.Parse("experiment=conditional_mnist", "model=memae", "seed=1", "datamodule.targets=[[0,1]]",
+		"trainer.max_epochs=10", "results_dir="+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := planJobs(exps)
+	p := newJobProgress(jobs, 0)
+	if len(jobs) != 2 || p.epochUnits[0] != 12000+0.3*2856 || p.epochUnits[1] != 0.3*2856 {
+		t.Fatalf("%d runs, epoch units %v; want 2: [%v %v]", len(jobs), p.epochUnits, 12000+0.3*2856, 0.3*2856)
+	}
+	p.startRun(0, 1)
+	p.epochDone(0, 9*time.Second)
+	p.epochDone(1, time.Second)
+	// 10 s for 12856.8 units; left: 9 epochs of both, 9 × 12856.8 units.
+	if d, ok := p.eta(); !ok || d.Round(time.Millisecond) != 90*time.Second {
+		t.Errorf("eta = %v, %v; want 1m30s", d, ok)
+	}
+	if got := p.label(); got != "run 1+2/2 · ETA 2m ·" {
+		t.Errorf("label = %q", got)
+	}
+	if got := p.suffix(1); got != "  · run 2/2 · ETA 2m" {
+		t.Errorf("suffix of the run trained along = %q", got)
 	}
 }
 

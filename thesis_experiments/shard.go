@@ -9,17 +9,20 @@ import (
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/config"
+	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
 // Sharding: spreading the runs of one command over machines.
 //
 // The planned run list of a command (configurations × seeds × target groups,
-// in the order -n prints) is fixed by its arguments. Run k of that list
+// in the order -n prints) is fixed by its arguments, and so are its
+// trainings: a run, or runs that share one training (conditional known and
+// unknown; see experiment.Groups), numbered by their first run. Training k
 // (0-based) belongs to shard k mod n: shard=i/n runs only those, and the n
 // shards of a command together run every run exactly once, each about 1/n of
-// them, interleaved so that slow and fast configurations mix. Without
-// shard=, the shard comes from the environment:
+// the trainings, interleaved so that slow and fast configurations mix.
+// Without shard=, the shard comes from the environment:
 //
 //   - a Slurm job array: SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN) of
 //     SLURM_ARRAY_TASK_COUNT tasks (an array 0-(n-1), as `sbatch` writes it);
@@ -48,7 +51,7 @@ type shard struct {
 	source       string // where it came from, for messages
 }
 
-// owns reports whether run k (0-based, in plan order) belongs to the shard.
+// owns reports whether training k (0-based, in plan order) belongs to the shard.
 func (s *shard) owns(k int) bool { return s == nil || k%s.count == s.index }
 
 // parseShard parses "i/n" with 0 ≤ i < n.
@@ -152,15 +155,26 @@ func shardFromEnv(getenv func(string) string) (*shard, error) {
 	return parseShard(fmt.Sprintf("%d/%d", idx, count), fmt.Sprintf("JOB_COMPLETION_INDEX=%d of %s=%d", idx, envShardCount, count))
 }
 
-// selectShard keeps the shard's runs and says which they are.
+// selectShard keeps the runs of the shard's trainings and says which they are.
 func selectShard(jobs []job, s *shard, w io.Writer) []job {
 	if s == nil {
 		return jobs
 	}
+	groups := experiment.Groups(jobs)
+	owned := make([]bool, len(jobs))
+	trainings := 0
+	for k, g := range groups {
+		if s.owns(k) {
+			trainings++
+			for _, i := range g {
+				owned[i] = true
+			}
+		}
+	}
 	var mine []job
 	var nums []string
 	for k, j := range jobs {
-		if s.owns(k) {
+		if owned[k] {
 			mine = append(mine, j)
 			nums = append(nums, strconv.Itoa(k+1))
 		}
@@ -170,9 +184,13 @@ func selectShard(jobs []job, s *shard, w io.Writer) []job {
 		list = strings.Join(nums[:10], ", ") + ", …, " + nums[len(nums)-1]
 	}
 	if len(mine) == 0 {
-		list = "none: more shards than runs"
+		list = "none: more shards than trainings"
 	}
-	fmt.Fprintf(w, "shard %d/%d (%s): %d of %d runs (%s)\n", s.index, s.count, s.source, len(mine), len(jobs), list)
+	fmt.Fprintf(w, "shard %d/%d (%s): %d of %d runs (%s)", s.index, s.count, s.source, len(mine), len(jobs), list)
+	if len(groups) != len(jobs) {
+		fmt.Fprintf(w, ", %d of %d trainings", trainings, len(groups))
+	}
+	fmt.Fprintln(w)
 	return mine
 }
 

@@ -86,8 +86,9 @@ func TestTakeShard(t *testing.T) {
 	}
 }
 
-// The n shards of a command run every planned run exactly once, each
-// shard ⌊N/n⌋ or ⌈N/n⌉ of them.
+// The n shards of a command run every planned run exactly once, each shard
+// ⌊G/n⌋ or ⌈G/n⌉ of its G trainings, and the runs of one training (known and
+// unknown) together.
 func TestShardsPartitionRuns(t *testing.T) {
 	exps, err := experiment.NewParser().Parse("experiment=conditional_mnist", "results_dir=/r")
 	if err != nil {
@@ -101,11 +102,18 @@ func TestShardsPartitionRuns(t *testing.T) {
 		seen := map[string]int{}
 		for i := range n {
 			mine := selectShard(jobs, &shard{index: i, count: n, source: "test"}, io.Discard)
-			if len(mine) != 54/n && len(mine) != (54+n-1)/n {
-				t.Errorf("shard %d/%d has %d runs", i, n, len(mine))
+			if len(mine) != 2*(27/n) && len(mine) != 2*((27+n-1)/n) {
+				t.Errorf("shard %d/%d has %d runs, want 2 × ⌊27/%d⌋ or 2 × ⌈27/%d⌉", i, n, len(mine), n, n)
 			}
 			for _, j := range mine {
 				seen[j.Dir]++
+				partner := strings.Replace(j.Dir, "conditional=known", "conditional=unknown", 1)
+				if partner == j.Dir {
+					partner = strings.Replace(j.Dir, "conditional=unknown", "conditional=known", 1)
+				}
+				if !slices.ContainsFunc(mine, func(o job) bool { return o.Dir == partner }) {
+					t.Errorf("shard %d/%d has %s without %s, which shares its training", i, n, j.Dir, partner)
+				}
 			}
 		}
 		if len(seen) != 54 {
@@ -122,7 +130,7 @@ func TestShardsPartitionRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if want := "shard 1/4 (shard=1/4): 14 of 54 runs (2, 6, 10, 14, 18, 22, 26, 30, 34, 38, …, 54)"; lines[0] != want {
+	if want := "shard 1/4 (shard=1/4): 14 of 54 runs (2, 6, 11, 15, 19, 23, 27, 28, 32, 36, …, 53), 7 of 27 trainings"; lines[0] != want {
 		t.Errorf("-n shard=1/4 header\n got %s\nwant %s", lines[0], want)
 	}
 	var runs []string // the listed runs (-n adds a summary after them)
@@ -131,7 +139,7 @@ func TestShardsPartitionRuns(t *testing.T) {
 			runs = append(runs, l)
 		}
 	}
-	if len(runs) != 14 || !strings.HasSuffix(runs[0], "→ "+jobs[1].Dir) || !strings.HasSuffix(runs[13], "→ "+jobs[53].Dir) {
+	if len(runs) != 14 || !strings.HasSuffix(runs[0], "→ "+jobs[1].Dir) || !strings.HasSuffix(runs[13], "→ "+jobs[52].Dir) {
 		t.Errorf("-n shard=1/4 lists:\n%s", out)
 	}
 }

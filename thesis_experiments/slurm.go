@@ -36,9 +36,11 @@ type sbatchOptions struct {
 const sbatchUsage = `Usage: go run ./thesis_experiments sbatch [flags] [key=value ...]
 
 Writes a Slurm batch script that runs the command "go run ./thesis_experiments
-key=value ..." as a job array: array task i of n trains the runs r (numbered
-from 1 as -n lists them) with (r-1) mod n = i, all into one results tree, as
-if one machine had run them. Two lines:
+key=value ..." as a job array: array task i of n trains the trainings t
+(numbered from 1 by their first run as -n lists them; runs that differ only
+in how they are evaluated, such as conditional known and unknown, share one)
+with (t-1) mod n = i, all into one results tree, as if one machine had run
+them. Two lines:
 
   go run ./thesis_experiments sbatch -time 2:00:00 -gpus 1 experiment=baseline_mnist
   sbatch results/baseline_mnist/slurm/baseline_mnist.sbatch
@@ -63,7 +65,7 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fset.SetOutput(io.Discard)
 	fset.BoolVar(&o.help, "h", false, "this help")
 	fset.StringVar(&o.out, "o", "", "script to write (default <results_dir>/<name>/slurm/<name>.sbatch; - for stdout)")
-	fset.IntVar(&o.tasks, "tasks", 0, "array tasks n (default one per run, at most 1000)")
+	fset.IntVar(&o.tasks, "tasks", 0, "array tasks n (default one per training, at most 1000)")
 	fset.IntVar(&o.parallel, "parallel", 0, "at most k tasks at once: --array=0-(n-1)%k (default no limit)")
 	fset.StringVar(&o.time, "time", "", "time limit per task, Slurm format (e.g. 30, 2:00:00, 1-12:00:00; default the partition's)")
 	fset.IntVar(&o.cpus, "cpus", 2, "CPUs per task (--cpus-per-task)")
@@ -104,13 +106,14 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if len(jobs) == 0 {
 		return usageError{errors.New("sbatch: the arguments plan no runs")}
 	}
+	trainings := len(experiment.Groups(jobs)) // runs sharing a training go to one task (see shard)
 	tasks := o.tasks
 	if tasks == 0 {
-		tasks = min(len(jobs), maxArrayTasks)
+		tasks = min(trainings, maxArrayTasks)
 	}
-	if tasks > len(jobs) {
-		fmt.Fprintf(stderr, "sbatch: -tasks %d > %d runs: using %d tasks\n", tasks, len(jobs), len(jobs))
-		tasks = len(jobs)
+	if tasks > trainings {
+		fmt.Fprintf(stderr, "sbatch: -tasks %d > %d trainings (%d runs): using %d tasks\n", tasks, trainings, len(jobs), trainings)
+		tasks = trainings
 	}
 	name := exps[0].Name
 	slurmDir, err := filepath.Abs(filepath.Join(exps[0].ResultsDir, name, "slurm"))
@@ -187,7 +190,7 @@ var slurmMem = regexp.MustCompile(`^\d+[KMGT]?$`)
 func (o *sbatchOptions) validate() error {
 	switch {
 	case o.tasks < 0 || o.tasks > maxArrayTasks:
-		return fmt.Errorf("-tasks %d: want 1..%d (0 = one per run)", o.tasks, maxArrayTasks)
+		return fmt.Errorf("-tasks %d: want 1..%d (0 = one per training)", o.tasks, maxArrayTasks)
 	case o.parallel < 0:
 		return fmt.Errorf("-parallel %d: want ≥ 1 (0 = no limit)", o.parallel)
 	case o.cpus < 1:
@@ -239,9 +242,10 @@ func sbatchScript(o sbatchOptions, p sbatchPlan) string {
 	array := arraySpec(p.tasks, o.parallel)
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "# C-MemAE runs on Slurm, written by `thesis_experiments sbatch` on %s.\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "# %d run(s) (list them: %s -n %s) in %d array task(s): task i trains the runs r\n",
+	fmt.Fprintf(&b, "# %d run(s) (list them: %s -n %s) in %d array task(s): task i trains the trainings t\n",
 		p.runs, shellQuote(p.bin), shellJoin(p.args), p.tasks)
-	fmt.Fprintf(&b, "# with (r-1) mod %d = i into %s (one tree, as if one machine ran them).\n", p.tasks, p.resultsDir)
+	fmt.Fprintf(&b, "# with (t-1) mod %d = i (a run, or runs that share one training, e.g. conditional known\n", p.tasks)
+	fmt.Fprintf(&b, "# and unknown) into %s (one tree, as if one machine ran them).\n", p.resultsDir)
 	fmt.Fprintf(&b, "# Submit: sbatch %s\n", "<this file>")
 	fmt.Fprintf(&b, "# Submit it again to finish what killed or timed-out tasks left: complete runs are\n")
 	fmt.Fprintf(&b, "# skipped, interrupted ones resume from their last checkpoint.\n")

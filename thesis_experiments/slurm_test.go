@@ -88,7 +88,7 @@ func TestSbatchScript(t *testing.T) {
 			t.Errorf("-o - script has %q:\n%s", unwanted, body)
 		}
 	}
-	if !strings.Contains(stderr.String(), "-tasks 9 > 2 runs: using 2 tasks") {
+	if !strings.Contains(stderr.String(), "-tasks 9 > 2 trainings (2 runs): using 2 tasks") {
 		t.Errorf("stderr: %q", stderr.String())
 	}
 }
@@ -164,6 +164,29 @@ func TestShellQuote(t *testing.T) {
 	} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// A conditional experiment's known and unknown runs share a training: the
+// default array has one task per training, and the script says how runs map
+// to tasks.
+func TestSbatchCountsTrainings(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(root, "te")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"sbatch", "-o", "-", "-bin", bin, "experiment=conditional_mnist", "seed=1", "results_dir=" + root}, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := stdout.String()
+	for _, want := range []string{"\n#SBATCH --array=0-8\n", "# 18 run(s) (list them:", "in 9 array task(s): task i trains the trainings t\n",
+		"# with (t-1) mod 9 = i (a run, or runs that share one training, e.g. conditional known\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("script lacks %q:\n%s", want, body)
 		}
 	}
 }

@@ -64,8 +64,10 @@ Flags:
                   evaluate on a random subset of N images per test set (quick checks)
   -m, -multirun   accepted for Hydra compatibility (sweeps need no flag here)
 
-Several machines: shard=i/n (0 <= i < n) runs only the runs r (numbered from 1
-as -n lists them) with (r-1) mod n = i; without it the shard comes from a Slurm array task
+Several machines: shard=i/n (0 <= i < n) runs only the trainings t (numbered
+from 1 by their first run as -n lists them) with (t-1) mod n = i: a training is
+a run, or runs that share one (conditional known and unknown train the same
+model and are evaluated twice); without it the shard comes from a Slurm array task
 (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
 (JOB_COMPLETION_INDEX, with the completions in CMEMAE_SHARD_COUNT). A run
 being trained by another process (its directory's .lock) is skipped and

@@ -8,7 +8,8 @@
 //   - [Parse] composes the configurations from the same key=value arguments,
 //     with the thesis's experiment files of the [Catalogue] (experiment=<name>);
 //   - [Plan] lists the runs they make: one per configuration, seed and target
-//     group, each with its results directory;
+//     group, each with its results directory; [Groups] finds the runs that
+//     share one training (conditional known and unknown);
 //   - a [Driver] trains them (or leaves the ones already complete), on one
 //     backend per trainer.backend and with each dataset loaded once, calling
 //     its hooks after every epoch; [Driver.RunAll] also collects the metrics.

@@ -22,6 +22,12 @@
 //     memory (or AE) of that target. The mean AUROC over targets is reported
 //     too. Rows go to <run dir>/metrics.csv (package results).
 //
+// Runs that train alike — conditional known beside unknown, or another
+// self-selection metric: only the evaluation differs — share one training
+// through Options.Siblings ([Sibling]): each epoch is trained once and then
+// evaluated and saved into every sibling's own directory, which ends up
+// exactly as if that run had trained alone.
+//
 // # Checkpoints and resuming
 //
 // A run directory holds checkpoints/init (before training) and

@@ -405,7 +405,7 @@ func (r *runner) loop(ctx context.Context) error {
 		bar.Describe(r.barLabel(epoch, fmt.Sprintf("loss %.5f evaluating", trainLoss)))
 		trained := time.Since(start)
 		var ers []EpochResult
-		for _, m := range r.members() {
+		for i, m := range r.members() {
 			er, err := m.finishEpoch(ctx, epoch, trainLoss, bar)
 			if err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
@@ -413,8 +413,9 @@ func (r *runner) loop(ctx context.Context) error {
 				}
 				return err
 			}
-			// Each run's epoch took the training and its own evaluation.
-			er.Duration = trained + er.Duration
+			if i == 0 { // the training is the run's; a sibling's epoch is its evaluation
+				er.Duration += trained
+			}
 			ers = append(ers, er)
 		}
 		_ = bar.Finish() // complete (it is already, unless a test set was empty): the bar clears itself

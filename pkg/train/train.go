@@ -53,7 +53,7 @@ type EpochResult struct {
 	TrainLoss float64         // mean training loss of the epoch; NaN for epoch 0
 	PerTarget []TargetMetrics // in Target order
 	MeanAUROC float64         // mean of PerTarget AUROCs
-	Duration  time.Duration   // training + evaluation time of the epoch
+	Duration  time.Duration   // training + evaluation time of the epoch; a Sibling's: its evaluation only
 }
 
 // Options are everything a single run needs.

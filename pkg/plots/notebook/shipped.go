@@ -178,3 +178,8 @@ func Comparable(t results.Table) results.Table {
 // NumRuns is the number of runs exps make (configurations × target groups),
 // as the training cell will report them.
 func NumRuns(exps []config.Experiment) int { return len(experiment.Plan(exps)) }
+
+// NumTrainings is the number of trainings the runs of exps need: runs that
+// differ only in how they are evaluated (conditional known and unknown, the
+// selection metric) share one (experiment.Groups).
+func NumTrainings(exps []config.Experiment) int { return len(experiment.Groups(experiment.Plan(exps))) }
