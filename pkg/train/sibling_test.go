@@ -159,3 +159,40 @@ func TestSiblingsLeftAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestSiblingsResumeTogether interrupts a run and its sibling in the second
+// epoch and runs them again: both resume from epoch 1, together, and end as
+// the sibling trained alone does.
+func TestSiblingsResumeTogether(t *testing.T) {
+	known, sum, _ := siblingExperiments()
+	targets := []int{0, 1}
+	alone := t.TempDir()
+	mustRun(t, runOpts(t, sum.Experiment, targets, alone))
+
+	opts := runOpts(t, known.Experiment, targets, t.TempDir())
+	sum.Dir = t.TempDir()
+	opts.Siblings = []Sibling{sum}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interrupted := opts
+	interrupted.OnStep = func(epoch, step int) {
+		if epoch == 2 && step == 2 {
+			cancel()
+		}
+	}
+	if _, err := Run(ctx, interrupted); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
+	}
+	res := mustRun(t, opts)
+	if res.ResumedFrom != 1 || res.Siblings[0] == nil || res.Siblings[0].ResumedFrom != 1 || len(res.Siblings[0].Epochs) != 1 {
+		t.Fatalf("resumed from %d, sibling %+v; want both from epoch 1, together", res.ResumedFrom, res.Siblings[0])
+	}
+	rowsA, _, varsA, _ := readRun(t, alone)
+	rowsT, _, varsT, _ := readRun(t, sum.Dir)
+	if !reflect.DeepEqual(rowsA, rowsT) {
+		t.Errorf("resumed sibling's metrics\n%+v\nalone\n%+v", rowsT, rowsA)
+	}
+	if !bytes.Equal(varsA, varsT) {
+		t.Error("the resumed sibling's last checkpoint differs from the run's alone")
+	}
+}
