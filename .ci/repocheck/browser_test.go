@@ -393,6 +393,9 @@ func notebookServer(t *testing.T, ctx context.Context, root, logPath string, env
 		t.Fatal(err)
 	}
 	token = hex.EncodeToString(tokenBytes)
+	// A rerun keeps the log of the attempt before it (a flaky failure's
+	// evidence), and a failed test prints the end of its log.
+	_ = os.Rename(logPath, strings.TrimSuffix(logPath, ".log")+".previous.log")
 	serverLog, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -432,9 +435,67 @@ func notebookServer(t *testing.T, ctx context.Context, root, logPath string, env
 			<-done
 		}
 		serverLog.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(logPath); err == nil {
+				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+				t.Logf("the last %d lines of the notebook server's log (GoNB's included), %s:\n%s",
+					min(80, len(lines)), logPath, strings.Join(lines[max(0, len(lines)-80):], "\n"))
+			}
+		}
 	})
 	base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, ctx, base+"/api/status?token="+token, 90*time.Second)
 	t.Logf("notebook server up at %s (log: %s)", base, logPath)
 	return base, token, work
+}
+
+// logBrowserConsoleOnFailure records the page's uncaught exceptions and
+// console errors and warnings, and prints them if the test fails: the
+// evidence for a front end that never answered (e.g. widgets whose comm
+// never opened).
+func logBrowserConsoleOnFailure(t *testing.T, browser context.Context) {
+	t.Helper()
+	var mu sync.Mutex
+	var lines []string
+	add := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(lines) < 200 {
+			lines = append(lines, time.Now().Format("15:04:05 ")+s)
+		}
+	}
+	if err := chromedp.Listen(browser, func(ev any) {
+		switch e := ev.(type) {
+		case *cdpruntime.EventExceptionThrown:
+			if d := e.ExceptionDetails; d != nil {
+				msg := fmt.Sprintf("exception: %s (%s:%d)", d.Text, d.URL, d.LineNumber+1)
+				if d.Exception != nil {
+					msg += ": " + d.Exception.Description
+				}
+				add(msg)
+			}
+		case *cdpruntime.EventConsoleAPICalled:
+			if e.Type == cdpruntime.ConsoleAPICalledTypeError || e.Type == cdpruntime.ConsoleAPICalledTypeWarning {
+				var parts []string
+				for _, a := range e.Args {
+					if a.Description != "" {
+						parts = append(parts, a.Description)
+					} else {
+						parts = append(parts, string(a.Value))
+					}
+				}
+				add(fmt.Sprintf("console.%s: %s", e.Type, strings.Join(parts, " ")))
+			}
+		}
+	}); err != nil {
+		t.Logf("listening to the browser console: %v", err)
+		return
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if t.Failed() && len(lines) > 0 {
+			t.Logf("the browser console (errors and warnings):\n%s", strings.Join(lines, "\n"))
+		}
+	})
 }

@@ -50,6 +50,7 @@ func TestBrowserPlayground(t *testing.T) {
 	defer cancelAlloc()
 	browser, closeBrowser := chromedp.NewContext(allocCtx)
 	defer closeBrowser()
+	logBrowserConsoleOnFailure(t, browser)
 	page, cancelPage := context.WithTimeout(browser, time.Until(deadline(ctx)))
 	defer cancelPage()
 	// shot saves a screenshot of the playground cell's output (of the page before it has one).
