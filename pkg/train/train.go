@@ -228,7 +228,8 @@ func paramsFromDir(dir string) string {
 }
 
 // Run trains one model as configured, evaluating it after every epoch,
-// writing metrics.csv, config.yaml and checkpoints into opts.Dir, and resuming
+// writing metrics.csv, config.yaml and checkpoints into opts.Dir (and the
+// same for each of opts.Siblings into its own directory), and resuming
 // from the latest checkpoint there if any (see the package documentation).
 // Cancelling ctx stops the run after the current training step with an error
 // wrapping ctx.Err(). While it trains, Run holds the run directory's lock
