@@ -224,17 +224,25 @@ func (e Experiment) String() string {
 // results (experiment name, params, results_dir). Such runs can share one
 // training (see train.Sibling).
 func (e Experiment) TrainsLike(o Experiment) bool {
-	if e.Conditional.IsConditional() != o.Conditional.IsConditional() ||
-		(!e.Conditional.IsConditional() && e.Conditional != o.Conditional) {
-		return false
+	k := e.TrainingKey()
+	return k != "" && k == o.TrainingKey()
+}
+
+// TrainingKey is a string that two configurations share exactly when they
+// train alike (TrainsLike): their YAML without the values that only decide
+// how a run is evaluated or named. It is "" for a configuration that cannot be
+// encoded, which trains like nothing.
+func (e Experiment) TrainingKey() string {
+	b, err := e.trainingOnly().YAML()
+	if err != nil {
+		return ""
 	}
-	a, errA := e.trainingOnly().YAML()
-	b, errB := o.trainingOnly().YAML()
-	return errA == nil && errB == nil && string(a) == string(b)
+	return string(b)
 }
 
 // trainingOnly is e without the values that only decide how a run is
-// evaluated or named (see TrainsLike).
+// evaluated or named (see TrainsLike): a conditional model's runs are all
+// "known", as they train.
 func (e Experiment) trainingOnly() Experiment {
 	if e.Conditional.IsConditional() {
 		e.Conditional = models.CondKnown

@@ -1,7 +1,7 @@
 package experiment
 
 import (
-	"slices"
+	"fmt"
 
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -17,20 +17,20 @@ import (
 // Groups are ordered by their first run; most runs are a group of one.
 func Groups(runs []Run) [][]int {
 	var groups [][]int
-	placed := make([]bool, len(runs))
+	index := map[string]int{} // training key and targets → group
 	for i, r := range runs {
-		if placed[i] {
+		k := r.Experiment.TrainingKey()
+		if k == "" {
+			groups = append(groups, []int{i})
 			continue
 		}
-		g := []int{i}
-		for j := i + 1; j < len(runs); j++ {
-			o := runs[j]
-			if !placed[j] && slices.Equal(r.Targets, o.Targets) && r.Experiment.TrainsLike(o.Experiment) {
-				g = append(g, j)
-				placed[j] = true
-			}
+		k += fmt.Sprint(r.Targets)
+		if g, ok := index[k]; ok {
+			groups[g] = append(groups[g], i)
+			continue
 		}
-		groups = append(groups, g)
+		index[k] = len(groups)
+		groups = append(groups, []int{i})
 	}
 	return groups
 }
