@@ -468,3 +468,42 @@ func TestRunTrainsAlong(t *testing.T) {
 		}
 	}
 }
+
+// A conditional experiment's table has a row per pair and tested class:
+// class 1 of the pairs 0-1 and 1-7 are two results, and the mean is over the
+// rows.
+func TestTableConditionalPairs(t *testing.T) {
+	root := t.TempDir()
+	for _, run := range []struct {
+		pair  []int
+		auroc []float64 // per class of the pair, at epochs 1 and 2
+	}{{[]int{0, 1}, []float64{0.90, 0.80, 0.60, 0.70}}, {[]int{1, 7}, []float64{0.50, 0.55, 0.96, 0.94}}} {
+		target := results.TargetString(run.pair)
+		dir := results.RunDir(root, "cond", "model=memae", 1, run.pair)
+		var rows []results.Row
+		for e := range 2 {
+			for i, c := range run.pair {
+				rows = append(rows, results.Row{Experiment: "cond", Params: "model=memae", Seed: 1, Target: target,
+					Condition: c, Epoch: e + 1, AUROC: run.auroc[2*i+e], SelectionAccuracy: math.NaN()})
+			}
+		}
+		if err := results.AppendCSV(filepath.Join(dir, results.MetricsFile), rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCmd(t, context.Background(), "table", filepath.Join(root, "cond"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Best epochs: 0-1: 0 0.90, 0-1: 1 0.70, 1-7: 1 0.55, 1-7: 7 0.96; mean 0.7775.
+	want := "   class  model=memae\n" +
+		"  0-1: 0       0.9000\n" +
+		"  0-1: 1       0.7000\n" +
+		"  1-7: 1       0.5500\n" +
+		"  1-7: 7       0.9600\n" +
+		"    mean       0.7775\n" +
+		"   seeds            1\n"
+	if out != want {
+		t.Errorf("table:\n%s\nwant:\n%s", out, want)
+	}
+}

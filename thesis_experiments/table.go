@@ -17,7 +17,8 @@ import (
 const tableUsage = `Usage: go run ./thesis_experiments table [flags] [results directory]
 
 Prints the thesis's summary table of a results tree (default "results"; or one
-experiment, e.g. results/baseline_mnist): for every tested class (rows) and
+experiment, e.g. results/baseline_mnist): for every tested class (rows; pair and
+class, "1-7: 7", for conditional runs) and
 configuration experiment/params (columns; params alone for one experiment), the
 best value of the metric over epochs, averaged over seeds, with a row of column
 means and a row naming the seeds each column averages ("1 (2: 4/10)": seed 2 for
@@ -72,7 +73,7 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(tab.Unique(results.ByExperiment)) == 1 {
 		cols = results.ByParams // one experiment: its name would repeat in every column
 	}
-	p, err := tab.MaxOverEpochs(metric).MeanOverSeeds().Pivot(results.ByCondition, cols, metric)
+	p, err := tab.MaxOverEpochs(metric).MeanOverSeeds().Pivot(results.ByTestSet, cols, metric)
 	if err != nil {
 		return fmt.Errorf("table: %s: %w", root, err)
 	}
@@ -129,7 +130,7 @@ func seedCells(tab results.Table, cols func(results.Row) string, labels []string
 	classes := map[string]map[string]bool{}          // column → its classes
 	bySeed := map[string]map[int64]map[string]bool{} // column → seed → its classes
 	for _, r := range tab.Rows {
-		c, k := cols(r), results.ByCondition(r)
+		c, k := cols(r), results.ByTestSet(r)
 		if classes[c] == nil {
 			classes[c], bySeed[c] = map[string]bool{}, map[int64]map[string]bool{}
 		}
@@ -180,7 +181,7 @@ func unfinishedCells(tab results.Table, progress []results.RunProgress, p result
 	for _, r := range tab.Rows {
 		for _, rp := range unfinished {
 			if rp.Matches(r) {
-				i, okR := rowIndex[results.ByCondition(r)]
+				i, okR := rowIndex[results.ByTestSet(r)]
 				j, okC := colIndex[cols(r)]
 				if okR && okC {
 					marked[i][j] = true

@@ -44,12 +44,13 @@ func (t Table) Pivot(rowKey, colKey func(Row) string, metric Metric) (Pivot, err
 	return p, nil
 }
 
-// ClassByConfiguration is a Pivot of metric with one row per tested class and one
-// column per configuration (experiment/params), each cell the best epoch's
-// metric averaged over seeds — the thesis's "max-over-epochs AUROC, class ×
-// configuration, mean over seeds".
+// ClassByConfiguration is a Pivot of metric with one row per tested class (per
+// pair and class for conditional runs: ByTestSet) and one column per
+// configuration (experiment/params), each cell the best epoch's metric averaged
+// over seeds — the thesis's "max-over-epochs AUROC, class × configuration,
+// mean over seeds".
 func (t Table) ClassByConfiguration(metric Metric) (Pivot, error) {
-	return t.MaxOverEpochs(metric).MeanOverSeeds().Pivot(ByCondition, ByConfiguration, metric)
+	return t.MaxOverEpochs(metric).MeanOverSeeds().Pivot(ByTestSet, ByConfiguration, metric)
 }
 
 // ColumnMeans returns the mean of every column (NaN cells left out).

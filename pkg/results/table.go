@@ -148,6 +148,15 @@ var (
 	ByConfiguration = func(r Row) string { return r.Experiment + "/" + r.Params }
 	ByTarget        = func(r Row) string { return r.Target }
 	ByCondition     = func(r Row) string { return strconv.Itoa(r.Condition) }
+	// ByTestSet is the test set of a row: its tested class, and for a run
+	// on several classes (a conditional run on a pair) the pair too, "1-7: 7",
+	// as class 1 of the pairs 0-1 and 1-7 is two different results.
+	ByTestSet = func(r Row) string {
+		if strings.Contains(r.Target, "-") {
+			return r.Target + ": " + strconv.Itoa(r.Condition)
+		}
+		return strconv.Itoa(r.Condition)
+	}
 	BySeed          = func(r Row) string { return strconv.FormatInt(r.Seed, 10) }
 	ByEpoch         = func(r Row) string { return strconv.Itoa(r.Epoch) }
 )
