@@ -143,6 +143,25 @@ func TestSiblingsLeftAlone(t *testing.T) {
 		t.Errorf("a held sibling's directory was written: %v", err)
 	}
 
+	// A sibling whose checkpoint is corrupt is left to its own run, which
+	// reports it; the run trains.
+	corrupt := t.TempDir()
+	mustRun(t, runOpts(t, sum.Experiment, targets, corrupt))
+	last := filepath.Join(corrupt, results.CheckpointsDir, LastCheckpoint, VariablesFile)
+	if err := os.WriteFile(last, []byte("not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts(t, known.Experiment, targets, t.TempDir())
+	var progress strings.Builder
+	o.Progress = &progress
+	o.Siblings = []Sibling{{Experiment: sum.Experiment, Dir: corrupt}}
+	if res := mustRun(t, o); res.Siblings[0] != nil || !strings.Contains(progress.String(), corrupt+" trains on its own") {
+		t.Errorf("a corrupt sibling: result %v, progress %q; want it left alone, and said", res.Siblings[0], progress.String())
+	}
+	if _, err := Run(context.Background(), runOpts(t, sum.Experiment, targets, corrupt)); err == nil {
+		t.Error("the corrupt sibling's own run: no error")
+	}
+
 	for name, change := range map[string]func(*Sibling){
 		"seed":       func(s *Sibling) { s.Experiment.Seed = 2 },
 		"lr":         func(s *Sibling) { s.Experiment.Model.LearningRate = 1 },

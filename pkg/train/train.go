@@ -148,8 +148,9 @@ type RunResult struct {
 	// Frozen reports the freeze transformer: no weights were changed.
 	Frozen bool
 	// Siblings are the results of Options.Siblings, in their order: nil for
-	// a sibling that was not trained along (its directory was in use, or it
-	// did not start at the same epoch).
+	// a sibling that was not trained along (its directory was in use, it did
+	// not start at the same epoch, or it could not be resumed: its own run
+	// reports why).
 	Siblings []*RunResult
 }
 
@@ -288,7 +289,12 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	for i, sib := range opts.Siblings {
 		sr, unlock, err := r.sibling(ctx, sib, sibSettings[i])
 		if err != nil {
-			return nil, err
+			// Its own run, when its turn comes, reports what is wrong with it
+			// (e.g. a corrupt checkpoint); this run does not fail for it.
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "train: %s trains on its own, not along with %s: %v\n", sib.Dir, opts.Dir, err)
+			}
+			continue
 		}
 		if sr != nil {
 			defer unlock()
@@ -333,7 +339,9 @@ func resolveSiblings(opts Options, s *settings) ([]*settings, error) {
 // sibling prepares a sibling to be trained along with r: it locks its
 // directory and resumes or initialises it like a run of its own. It returns
 // nil (and no error) for a sibling left alone: its directory is in use, or it
-// does not start at r's epoch. The sibling evaluates r's weights (r's store).
+// does not start at r's epoch; and an error for one that cannot be prepared
+// (its directory holds another run, a corrupt checkpoint). The sibling
+// evaluates r's weights (r's store).
 func (r *runner) sibling(ctx context.Context, sib Sibling, s *settings) (*runner, func(), error) {
 	opts := siblingOptions(r.opts, sib)
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
