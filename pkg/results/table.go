@@ -157,8 +157,8 @@ var (
 		}
 		return strconv.Itoa(r.Condition)
 	}
-	BySeed          = func(r Row) string { return strconv.FormatInt(r.Seed, 10) }
-	ByEpoch         = func(r Row) string { return strconv.Itoa(r.Epoch) }
+	BySeed  = func(r Row) string { return strconv.FormatInt(r.Seed, 10) }
+	ByEpoch = func(r Row) string { return strconv.Itoa(r.Epoch) }
 )
 
 // Unique returns the distinct keys of the rows, in natural order.
