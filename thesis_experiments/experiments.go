@@ -100,8 +100,18 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		return nil
 	}
 	if opts.dryRun {
+		along := map[int]int{} // run → the first run of its training
+		for _, g := range experiment.Groups(jobs) {
+			for _, i := range g[1:] {
+				along[i] = g[0]
+			}
+		}
 		for i, j := range jobs {
-			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s\n", i+1, len(jobs), j.Experiment, j.Targets, j.Experiment.Trainer.MaxEpochs, j.Dir)
+			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s", i+1, len(jobs), j.Experiment, j.Targets, j.Experiment.Trainer.MaxEpochs, j.Dir)
+			if first, ok := along[i]; ok {
+				fmt.Fprintf(stdout, " (trained along with run %d)", first+1)
+			}
+			fmt.Fprintln(stdout)
 		}
 	}
 

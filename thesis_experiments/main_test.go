@@ -157,6 +157,9 @@ func TestDryRunAndCfg(t *testing.T) {
 	if want := "run 1/18: conditional_mnist/model=memae,conditional=known seed=1 model=memae arch=mnist-flat datamodule=mnist conditional=known target=[0 1] epochs=100 → /r/conditional_mnist/model=memae,conditional=known/seed_1/target_0-1"; lines[0] != want {
 		t.Errorf("first line\n got %s\nwant %s", lines[0], want)
 	}
+	if want := "run 4/18: conditional_mnist/model=memae,conditional=unknown seed=1 model=memae arch=mnist-flat datamodule=mnist conditional=unknown target=[0 1] epochs=100 → /r/conditional_mnist/model=memae,conditional=unknown/seed_1/target_0-1 (trained along with run 1)"; lines[3] != want {
+		t.Errorf("fourth line\n got %s\nwant %s", lines[3], want)
+	}
 	out, err = runCmd(t, context.Background(), "-cfg", "conditional=unknown", "datamodule.targets=[[1,7]]")
 	if err != nil {
 		t.Fatal(err)
