@@ -123,6 +123,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		ProgressLabel: func() string { return r.job.label() },
 		OnEpoch: func(j job, er train.EpochResult) {
 			i := r.index[j.Dir]
+			r.announceAlong()
 			if er.Epoch > 0 {
 				r.job.epochDone(i, er.Duration)
 			}
@@ -172,10 +173,11 @@ type runner struct {
 	shardState
 	job *jobProgress // the whole job: run i of n, ETA
 
-	jobs        []job
-	index       map[string]int // run directory → job index
-	group       map[int][]int  // job index → the job indices of its group (experiment.Groups)
-	trainedWith map[int]int    // job index → the job it was trained along with
+	jobs         []job
+	index        map[string]int // run directory → job index
+	group        map[int][]int  // job index → the job indices of its group (experiment.Groups)
+	trainedWith  map[int]int    // job index → the job it was trained along with
+	pendingAlong []int          // jobs along with the training being started, not announced yet
 }
 
 // planGroups finds the jobs that share a training (experiment.Groups).
@@ -189,6 +191,16 @@ func (r *runner) planGroups(jobs []job) {
 			r.group[i] = g
 		}
 	}
+}
+
+// announceAlong says, once, which runs the training that has just started
+// trains along (the jobs of pendingAlong).
+func (r *runner) announceAlong() {
+	for _, k := range r.pendingAlong {
+		a := r.jobs[k]
+		fmt.Fprintf(r.stdout, "  along with run %d/%d: %s target=%v → %s (the same training)\n", k+1, len(r.jobs), a.Experiment, a.Targets, a.Dir)
+	}
+	r.pendingAlong = nil
 }
 
 // along are the jobs to train along with job i: the later ones of its group
@@ -225,12 +237,12 @@ func (r *runner) runJob(ctx context.Context, j job, along ...int) error {
 	}
 	var alongRuns []job
 	for _, k := range along {
-		a := r.jobs[k]
-		fmt.Fprintf(r.stdout, "  along with run %d/%d: %s target=%v → %s (the same training)\n", k+1, len(r.jobs), a.Experiment, a.Targets, a.Dir)
-		alongRuns = append(alongRuns, a)
+		alongRuns = append(alongRuns, r.jobs[k])
 	}
+	r.pendingAlong = along // announced when the training starts (not for a run another process holds)
 	r.driver.WaitForLock = r.waitLocks
 	res, err := r.driver.Train(ctx, j, alongRuns...)
+	r.pendingAlong = nil
 	if res != nil {
 		for n, k := range along {
 			if res.Siblings[n] != nil {
