@@ -212,3 +212,25 @@ func TestDriverRunAllSharesTraining(t *testing.T) {
 		}
 	}
 }
+
+// ExampleGroups finds the runs that share a training: C-MemAE's known and
+// unknown runs of each class pair.
+func ExampleGroups() {
+	exps, err := experiment.Parse("experiment=conditional_mnist", "model=memae", "seed=1", "results_dir=results")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	runs := experiment.Plan(exps)
+	for _, g := range experiment.Groups(runs) {
+		var members []string
+		for _, i := range g {
+			members = append(members, fmt.Sprintf("%s %v", runs[i].Experiment.Conditional, runs[i].Targets))
+		}
+		fmt.Println(strings.Join(members, ", "))
+	}
+	// Output:
+	// known [0 1], unknown [0 1]
+	// known [1 7], unknown [1 7]
+	// known [4 5], unknown [4 5]
+}
