@@ -245,7 +245,7 @@ func (r *runner) runJob(ctx context.Context, j job, along ...int) error {
 	r.pendingAlong = nil
 	if res != nil {
 		for n, k := range along {
-			if res.Siblings[n] != nil {
+			if n < len(res.Siblings) && res.Siblings[n] != nil {
 				r.trainedWith[k] = r.index[j.Dir]
 			}
 		}

@@ -144,8 +144,8 @@ func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run R
 				return t, fmt.Errorf("experiment: run %d/%d (%s): %w", i+1, len(runs), run.Dir, err)
 			}
 			for k, j := range along {
-				if sr := res.Siblings[k]; sr != nil {
-					trained[j] = sr
+				if k < len(res.Siblings) && res.Siblings[k] != nil {
+					trained[j] = res.Siblings[k]
 				}
 			}
 		}
