@@ -62,11 +62,14 @@ func TestSiblingsTrainLikeRunsOfTheirOwn(t *testing.T) {
 	alone := make([]string, 3)
 	for i, sib := range []Sibling{known, sum, maxSel} {
 		alone[i] = t.TempDir()
-		mustRun(t, runOpts(t, sib.Experiment, targets, alone[i]))
+		o := runOpts(t, sib.Experiment, targets, alone[i])
+		o.EvaluateInit = true // epoch 0 too
+		mustRun(t, o)
 	}
 
 	together := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	opts := runOpts(t, known.Experiment, targets, together[0])
+	opts.EvaluateInit = true
 	var epochs [3][]int
 	opts.OnEpoch = func(er EpochResult) { epochs[0] = append(epochs[0], er.Epoch) }
 	for i, sib := range []Sibling{sum, maxSel} {
@@ -79,7 +82,7 @@ func TestSiblingsTrainLikeRunsOfTheirOwn(t *testing.T) {
 	if len(res.Siblings) != 2 || res.Siblings[0] == nil || res.Siblings[1] == nil {
 		t.Fatalf("RunResult.Siblings = %v, want both trained along", res.Siblings)
 	}
-	for i, want := range [][]int{{1, 2}, {1, 2}, {1, 2}} {
+	for i, want := range [][]int{{0, 1, 2}, {0, 1, 2}, {0, 1, 2}} {
 		if !reflect.DeepEqual(epochs[i], want) {
 			t.Errorf("run %d: OnEpoch saw epochs %v, want %v", i, epochs[i], want)
 		}
@@ -87,8 +90,8 @@ func TestSiblingsTrainLikeRunsOfTheirOwn(t *testing.T) {
 	for i := range alone {
 		rowsA, cfgA, varsA, stateA := readRun(t, alone[i])
 		rowsT, cfgT, varsT, stateT := readRun(t, together[i])
-		if len(rowsA) != 4 {
-			t.Fatalf("run %d alone: %d rows, want 2 epochs × 2 conditions", i, len(rowsA))
+		if len(rowsA) != 6 || len(rowsT) != 6 {
+			t.Fatalf("run %d: %d rows alone, %d trained along; want epochs 0-2 × 2 conditions", i, len(rowsA), len(rowsT))
 		}
 		for j := range rowsA {
 			a, b := rowsA[j], rowsT[j]
