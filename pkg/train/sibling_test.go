@@ -95,7 +95,7 @@ func TestSiblingsTrainLikeRunsOfTheirOwn(t *testing.T) {
 		}
 		for j := range rowsA {
 			a, b := rowsA[j], rowsT[j]
-			if a.Epoch != b.Epoch || a.Condition != b.Condition || a.TrainLoss != b.TrainLoss || a.AUROC != b.AUROC ||
+			if a.Epoch != b.Epoch || a.Condition != b.Condition || !sameFloat(a.TrainLoss, b.TrainLoss) || a.AUROC != b.AUROC ||
 				a.MeanErrNormal != b.MeanErrNormal || a.MeanErrAnomalous != b.MeanErrAnomalous ||
 				!sameFloat(a.SelectionAccuracy, b.SelectionAccuracy) {
 				t.Errorf("run %d row %d: trained along %+v, alone %+v", i, j, b, a)
