@@ -100,15 +100,10 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		return nil
 	}
 	if opts.dryRun {
-		along := map[int]int{} // run → the first run of its training
-		for _, g := range experiment.Groups(jobs) {
-			for _, i := range g[1:] {
-				along[i] = g[0]
-			}
-		}
+		trainings := experiment.NewTrainings(jobs)
 		for i, j := range jobs {
 			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s", i+1, len(jobs), j.Experiment, j.Targets, j.Experiment.Trainer.MaxEpochs, j.Dir)
-			if first, ok := along[i]; ok {
+			if first := trainings.First(i); first != i {
 				fmt.Fprintf(stdout, " (trained along with run %d)", first+1)
 			}
 			fmt.Fprintln(stdout)
@@ -142,14 +137,14 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 			return fmt.Errorf("before run %d/%d: %w", i+1, len(jobs), err)
 		}
 		fmt.Fprintf(stdout, "run %d/%d: %s target=%v → %s\n", i+1, len(jobs), j.Experiment, j.Targets, j.Dir)
-		if first, ok := r.trainedWith[i]; ok {
+		if first, _, ok := r.trainings.TrainedAlong(i); ok {
 			fmt.Fprintf(stdout, "  trained along with run %d (one training, evaluated for each)\n", first+1)
 			if line := bestLine(j); line != "" {
 				fmt.Fprintln(stdout, "  "+line)
 			}
 			continue
 		}
-		along := r.along(i)
+		along := r.trainings.Along(i)
 		r.job.startRun(i, along...)
 		if err := r.runJob(ctx, j, along...); err != nil {
 			return err
@@ -174,22 +169,16 @@ type runner struct {
 	job *jobProgress // the whole job: run i of n, ETA
 
 	jobs         []job
-	index        map[string]int // run directory → job index
-	group        map[int][]int  // job index → the job indices of its group (experiment.Groups)
-	trainedWith  map[int]int    // job index → the job it was trained along with
-	pendingAlong []int          // jobs along with the training being started, not announced yet
+	index        map[string]int        // run directory → job index
+	trainings    *experiment.Trainings // the jobs that share a training, and those trained along
+	pendingAlong []int                 // jobs along with the training being started, not announced yet
 }
 
 // planGroups finds the jobs that share a training (experiment.Groups).
 func (r *runner) planGroups(jobs []job) {
-	r.jobs, r.index, r.group, r.trainedWith = jobs, map[string]int{}, map[int][]int{}, map[int]int{}
+	r.jobs, r.index, r.trainings = jobs, map[string]int{}, experiment.NewTrainings(jobs)
 	for i, j := range jobs {
 		r.index[j.Dir] = i
-	}
-	for _, g := range experiment.Groups(jobs) {
-		for _, i := range g {
-			r.group[i] = g
-		}
 	}
 }
 
@@ -201,18 +190,6 @@ func (r *runner) announceAlong() {
 		fmt.Fprintf(r.stdout, "  along with run %d/%d: %s target=%v → %s (the same training)\n", k+1, len(r.jobs), a.Experiment, a.Targets, a.Dir)
 	}
 	r.pendingAlong = nil
-}
-
-// along are the jobs to train along with job i: the later ones of its group
-// that are not trained yet.
-func (r *runner) along(i int) []int {
-	var out []int
-	for _, k := range r.group[i] {
-		if _, done := r.trainedWith[k]; k > i && !done && !r.jobs[k].Complete() {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 func (r *runner) backend(name string) (compute.Backend, error) {
@@ -243,12 +220,8 @@ func (r *runner) runJob(ctx context.Context, j job, along ...int) error {
 	r.driver.WaitForLock = r.waitLocks
 	res, err := r.driver.Train(ctx, j, alongRuns...)
 	r.pendingAlong = nil
-	if res != nil {
-		for n, k := range along {
-			if n < len(res.Siblings) && res.Siblings[n] != nil {
-				r.trainedWith[k] = r.index[j.Dir]
-			}
-		}
+	if len(along) > 0 {
+		r.trainings.Record(r.index[j.Dir], along, res)
 	}
 	if errors.Is(err, train.ErrLocked) && !r.waitLocks {
 		r.lockedElsewhere(j, err)

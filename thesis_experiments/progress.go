@@ -119,15 +119,14 @@ type jobProgress struct {
 // evaluation.
 func newJobProgress(jobs []job, maxTest int) *jobProgress {
 	p := &jobProgress{n: len(jobs), epochUnits: make([]float64, len(jobs)), remaining: make([]int, len(jobs))}
-	for _, g := range experiment.Groups(jobs) {
-		for k, i := range g {
-			nTrain, nTest := epochImages(jobs[i], maxTest)
-			if k > 0 {
-				nTrain = 0
-			}
-			p.epochUnits[i] = float64(nTrain) + evalCostRatio*float64(nTest)
-			p.remaining[i] = remainingEpochs(jobs[i])
+	trainings := experiment.NewTrainings(jobs)
+	for i, j := range jobs {
+		nTrain, nTest := epochImages(j, maxTest)
+		if trainings.First(i) != i {
+			nTrain = 0
 		}
+		p.epochUnits[i] = float64(nTrain) + evalCostRatio*float64(nTest)
+		p.remaining[i] = remainingEpochs(j)
 	}
 	return p
 }
@@ -262,16 +261,10 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 		k := estimateKey{bench: name, batch: j.Experiment.Datamodule.BatchSize, evalBatch: j.Experiment.Datamodule.TestBatchSize}
 		keys[k] = append(keys[k], i)
 	}
-	groups := experiment.Groups(jobs)
-	along := map[int]bool{} // runs that share an earlier run's training: priced at their evaluation
-	for _, g := range groups {
-		for _, i := range g[1:] {
-			along[i] = true
-		}
-	}
+	trainings := experiment.NewTrainings(jobs)
 	fmt.Fprintf(r.stdout, "%d run(s), %d of %d epochs to train", len(jobs), left, total)
-	if len(along) > 0 {
-		fmt.Fprintf(r.stdout, "; %d trainings (runs that differ only in how they are evaluated, e.g. conditional known and unknown, share one)", len(groups))
+	if n := trainings.Len(); n < len(jobs) {
+		fmt.Fprintf(r.stdout, "; %d trainings (runs that differ only in how they are evaluated, e.g. conditional known and unknown, share one)", n)
 	}
 	fmt.Fprintln(r.stdout)
 	if left == 0 || !measure {
@@ -305,7 +298,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 				multi[copies]++
 			}
 			nTrain, nTest := epochImages(jobs[i], r.opts.maxTestImages)
-			if along[i] {
+			if trainings.First(i) != i { // priced at its evaluation: it shares an earlier run's training
 				nTrain = 0
 			}
 			epoch := float64(copies) * (float64(nTrain)/res.TrainIPS + float64(nTest)/res.EvalIPS)

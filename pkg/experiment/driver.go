@@ -122,32 +122,20 @@ func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run R
 	if err := CheckDistinct(runs); err != nil {
 		return t, err
 	}
-	group := map[int][]int{} // run → its group
-	for _, g := range Groups(runs) {
-		for _, i := range g {
-			group[i] = g
-		}
-	}
-	trained := map[int]*train.RunResult{} // runs trained along with an earlier one
+	trainings := NewTrainings(runs)
 	for i, run := range runs {
-		res, alongDone := trained[i]
+		_, res, alongDone := trainings.TrainedAlong(i)
 		rows, err := run.Metrics()
 		if !alongDone && (err != nil || !run.completeIn(rows)) {
-			var along []int
-			var alongRuns []Run
-			for _, j := range group[i] {
-				if j > i && !runs[j].Complete() {
-					along, alongRuns = append(along, j), append(alongRuns, runs[j])
-				}
+			along := trainings.Along(i)
+			alongRuns := make([]Run, len(along))
+			for k, j := range along {
+				alongRuns[k] = runs[j]
 			}
 			if res, err = d.Train(ctx, run, alongRuns...); err != nil {
 				return t, fmt.Errorf("experiment: run %d/%d (%s): %w", i+1, len(runs), run.Dir, err)
 			}
-			for k, j := range along {
-				if k < len(res.Siblings) && res.Siblings[k] != nil {
-					trained[j] = res.Siblings[k]
-				}
-			}
+			trainings.Record(i, along, res)
 		}
 		if rows, err = run.Metrics(); err != nil {
 			return t, fmt.Errorf("experiment: run %d/%d: %w", i+1, len(runs), err)

@@ -48,3 +48,73 @@ func (d *Driver) siblings(along []Run) []train.Sibling {
 	}
 	return out
 }
+
+// Trainings follows the trainings of a plan (Groups) while its runs are
+// trained in order: which runs to train along with a run, and which runs an
+// earlier training has already trained. Driver.RunAll and the command line
+// share it.
+type Trainings struct {
+	runs   []Run
+	groups int     // how many
+	group  [][]int // run → the runs of its group
+	along  map[int]trainedAlong
+}
+
+// trainedAlong is a run an earlier training trained: that training's run
+// and the run's result.
+type trainedAlong struct {
+	first int
+	res   *train.RunResult
+}
+
+// NewTrainings groups runs (Groups).
+func NewTrainings(runs []Run) *Trainings {
+	t := &Trainings{runs: runs, group: make([][]int, len(runs)), along: map[int]trainedAlong{}}
+	groups := Groups(runs)
+	t.groups = len(groups)
+	for _, g := range groups {
+		for _, i := range g {
+			t.group[i] = g
+		}
+	}
+	return t
+}
+
+// Len is the number of trainings: of groups.
+func (t *Trainings) Len() int { return t.groups }
+
+// First is the first run of run i's group: i itself for a run that trains,
+// the run whose training it shares otherwise.
+func (t *Trainings) First(i int) int { return t.group[i][0] }
+
+// Along lists the runs to train along with run i: the later runs of its
+// group that are neither complete nor trained along already.
+func (t *Trainings) Along(i int) []int {
+	var out []int
+	for _, j := range t.group[i] {
+		if _, done := t.along[j]; j > i && !done && !t.runs[j].Complete() {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Record notes which runs of along (Along(i)) the training of run i, with
+// result res (nil after an error), trained along: res.Siblings.
+func (t *Trainings) Record(i int, along []int, res *train.RunResult) {
+	if res == nil {
+		return
+	}
+	for k, j := range along {
+		if k < len(res.Siblings) && res.Siblings[k] != nil {
+			t.along[j] = trainedAlong{first: i, res: res.Siblings[k]}
+		}
+	}
+}
+
+// TrainedAlong reports whether run j was trained along with an earlier run:
+// that run and j's result.
+func (t *Trainings) TrainedAlong(j int) (first int, res *train.RunResult, ok bool) {
+	a, ok := t.along[j]
+	return a.first, a.res, ok
+}
