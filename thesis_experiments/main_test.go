@@ -108,7 +108,7 @@ func TestEmbeddedExperiments(t *testing.T) {
 		"fewshot_mnist": 4 * 4 * 4 * 10, "fewshot_conditional_mnist": 2 * 4 * 3 * 10, "memory_analysis_mnist": 10,
 		"memory_analysis_conditional_mnist": 3, "smoke": 1, "sweep_cosine": 2 * 3 * 10, "sweep_entropy_weight": 5 * 3 * 10,
 		"sweep_learning_rate": 2 * 3 * 3 * 10, "sweep_memory_size": 8 * 3 * 10, "sweep_shrink_threshold": 7 * 3 * 10,
-		"fewshot_scratch_mnist": 4 * 10,
+		"fewshot_scratch_mnist": 4 * 10, "selection_conditional_mnist": (3*2 + 2) * 3 * 3,
 	}
 	if len(infos) != len(want) {
 		t.Errorf("%d experiment files, want %d", len(infos), len(want))

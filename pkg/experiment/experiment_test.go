@@ -172,6 +172,58 @@ func TestGroups(t *testing.T) {
 	}
 }
 
+// TestSelectionConditional: selection_conditional_mnist is conditional_mnist
+// (the same run directories, so the two share results) plus C-MemAE's
+// self-selection by max and recon, which train along with C-MemAE's known
+// run: 72 runs in 27 trainings, C-MemAE's four runs of a pair and seed in one.
+func TestSelectionConditional(t *testing.T) {
+	plan := func(name string) []experiment.Run {
+		t.Helper()
+		exps, err := experiment.Parse("experiment="+name, "results_dir=/r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return experiment.Plan(exps)
+	}
+	thesis, all := plan("conditional_mnist"), plan("selection_conditional_mnist")
+	dirs := map[string]string{}
+	for _, r := range all {
+		dirs[r.Dir] = r.Experiment.ParamsSlug()
+	}
+	if len(all) != 72 || len(dirs) != 72 {
+		t.Fatalf("%d runs in %d directories, want 72 (conditional_mnist's 54 and 2 metrics × 3 pairs × 3 seeds)", len(all), len(dirs))
+	}
+	for _, r := range thesis {
+		if _, ok := dirs[r.Dir]; !ok {
+			t.Errorf("conditional_mnist's run %s is not in selection_conditional_mnist", r.Dir)
+		}
+		delete(dirs, r.Dir)
+	}
+	extra := map[string]int{}
+	for dir, params := range dirs {
+		if !strings.HasPrefix(dir, "/r/conditional_mnist/") {
+			t.Errorf("extra run %s outside conditional_mnist's directory", dir)
+		}
+		extra[params]++
+	}
+	if want := map[string]int{
+		"model=memae,model.selection_metric=max,conditional=unknown":   9,
+		"model=memae,model.selection_metric=recon,conditional=unknown": 9,
+	}; fmt.Sprint(extra) != fmt.Sprint(want) {
+		t.Errorf("extra runs %v, want %v", extra, want)
+	}
+	groups := experiment.Groups(all)
+	if len(groups) != 27 {
+		t.Errorf("%d trainings, want 27", len(groups))
+	}
+	for _, g := range groups {
+		want := map[string]int{"memae": 4, "cond-ae": 2, "multi-ae": 2}[all[g[0]].Experiment.Model.Name]
+		if len(g) != want {
+			t.Errorf("%s %v: %d runs share the training, want %d", all[g[0]].Experiment.Model.Name, all[g[0]].Targets, len(g), want)
+		}
+	}
+}
+
 // TestDriverRunAllSharesTraining: RunAll trains a known and an unknown run
 // once, together: their epochs alternate, and both are complete.
 func TestDriverRunAllSharesTraining(t *testing.T) {
