@@ -150,10 +150,19 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 	}
+	left := 0 // runs a shard leaves to the processes that hold them
+	if r.shard != nil {
+		left = len(r.locked)
+	}
 	if err := r.finishLocked(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "finished %d run(s) in %s\n", len(jobs), time.Since(start).Round(time.Second))
+	if left > 0 {
+		fmt.Fprintf(stdout, "finished %d of %d run(s) in %s; %d left to other processes\n", len(jobs)-left, len(jobs),
+			time.Since(start).Round(time.Second), left)
+	} else {
+		fmt.Fprintf(stdout, "finished %d run(s) in %s\n", len(jobs), time.Since(start).Round(time.Second))
+	}
 	if len(jobs) > 1 {
 		printSummary(stdout, jobs)
 	}

@@ -168,7 +168,8 @@ func TestLockedRunsMoveOn(t *testing.T) {
 		t.Fatalf("sharded command: %v\n%s", err, out)
 	}
 	for _, want := range []string{fmt.Sprintf("  in use by pid %d on host ", os.Getpid()), ": moving on",
-		"1 run(s) of this shard were in use by other processes and are left to them", "  " + held + " (pid "} {
+		"1 run(s) of this shard were in use by other processes and are left to them", "  " + held + " (pid ",
+		"\nfinished 1 of 2 run(s) in "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sharded command output lacks %q:\n%s", want, out)
 		}
