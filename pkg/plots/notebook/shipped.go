@@ -175,6 +175,16 @@ func Comparable(t results.Table) results.Table {
 	})
 }
 
+// PerSeed is how far seeds move the mean over classes: the max-over-epochs
+// AUROC averaged over the classes (for conditional runs, the pair: class
+// cells), a row per seed ("seed 1") and a column per config(row). Only the
+// classes every seed of a configuration finished count ([Comparable]), so
+// every row averages the same classes, trained as long.
+func PerSeed(t results.Table, config func(results.Row) string) (results.Pivot, error) {
+	seed := func(row results.Row) string { return fmt.Sprintf("seed %d", row.Seed) }
+	return Comparable(t).MaxOverEpochs(results.AUROC).Pivot(seed, config, results.AUROC)
+}
+
 // NumRuns is the number of runs exps make (configurations × target groups),
 // as the training cell will report them.
 func NumRuns(exps []config.Experiment) int { return len(experiment.Plan(exps)) }

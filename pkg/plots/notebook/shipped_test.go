@@ -3,6 +3,8 @@ package notebook
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -336,6 +338,43 @@ func TestComparable(t *testing.T) {
 	}
 	if n := Comparable(results.Table{}).Len(); n != 0 {
 		t.Errorf("Comparable of an empty table: %d rows", n)
+	}
+}
+
+// TestPerSeed: a row per seed, the mean over the classes every seed
+// finished of each class's best epoch (hand-computed below).
+func TestPerSeed(t *testing.T) {
+	var tab results.Table
+	add := func(params string, seed int64, target string, cond int, aurocs ...float64) {
+		for i, a := range aurocs {
+			tab.Rows = append(tab.Rows, results.Row{Experiment: "conditional_mnist", Params: params, Seed: seed,
+				Target: target, Condition: cond, Epoch: i + 1, AUROC: a})
+		}
+	}
+	add("model=memae", 1, "1-7", 1, 0.5, 0.9, 0.8) // best 0.9
+	add("model=memae", 1, "1-7", 7, 0.6, 0.7, 0.7) // best 0.7
+	add("model=memae", 2, "1-7", 1, 0.95, 0.9, 0.9)
+	add("model=memae", 2, "1-7", 7, 0.5, 0.5, 0.55)
+	add("model=memae", 1, "4-5", 4, 0.1, 0.2, 0.3) // seed 2 stopped at epoch 2: the pair 4-5 does not count
+	add("model=memae", 2, "4-5", 4, 0.9, 0.9)
+	add("model=ae", 1, "1-7", 1, 0.4)
+	p, err := PerSeed(tab, func(r results.Row) string { return r.Params })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.RowLabels, p.ColLabels) != "[seed 1 seed 2] [model=ae model=memae]" {
+		t.Fatalf("labels %v × %v", p.RowLabels, p.ColLabels)
+	}
+	want := [][]float64{{0.4, (0.9 + 0.7) / 2}, {math.NaN(), (0.95 + 0.55) / 2}}
+	for i := range want {
+		for j, w := range want[i] {
+			if got := p.Values[i][j]; !(math.Abs(got-w) < 1e-12 || math.IsNaN(w) && math.IsNaN(got)) {
+				t.Errorf("%s, %s: %v, want %v", p.RowLabels[i], p.ColLabels[j], got, w)
+			}
+		}
+	}
+	if _, err := PerSeed(results.Table{}, results.ByConfiguration); !errors.Is(err, results.ErrNoRows) {
+		t.Errorf("PerSeed of an empty table: %v, want ErrNoRows", err)
 	}
 }
 
