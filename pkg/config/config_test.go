@@ -244,10 +244,31 @@ func TestInvalidValues(t *testing.T) {
 		{[]string{"name=a/b"}, "name: must be a non-empty directory name"},
 		{[]string{"save_checkpoints_every_n_epochs=0"}, "save_checkpoints_every_n_epochs: must be >= 1"},
 		{[]string{"model.selection_metric=min"}, `unknown value for model.selection_metric: "min" (did you mean "max"?)`},
+		// Keys the model would not read.
+		{[]string{"model=ae", "model.shrink_threshold=0.1"}, "model.shrink_threshold: model ae has no memory, so model.shrink_threshold=0.1 would change nothing"},
+		{[]string{"model=multi-ae", "conditional=known", "datamodule.targets=[[0,1]]", "model.memory_size=20"}, "model.memory_size: model multi-ae has no memory"},
+		{[]string{"model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.cosine_similarity=false"}, "model cond-ae has no memory"},
+		{[]string{"model.entropy_loss=paper", "model=ae"}, "model ae has no memory"},
+		{[]string{"model=ae", "model.entropy_loss_weight=0"}, "model ae has no memory"},
+		{[]string{"model.selection_metric=max"}, "only conditional=unknown self-selects, so model.selection_metric=max would change nothing with conditional=none"},
+		{[]string{"conditional=known", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"}, "with conditional=known (remove it, or set conditional=unknown)"},
+		{[]string{"model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=sum"}, "model multi-ae self-selects by its reconstruction error only (recon), got model.selection_metric=sum"},
+		{[]string{"model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=max"}, "model cond-ae self-selects by its reconstruction error only"},
 	} {
 		_, err := Parse(c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%q) error = %v, want containing %q", c.args, err, c.want)
+		}
+	}
+	// The keys a model reads are accepted.
+	for _, args := range [][]string{
+		{"model=memae", "model.shrink_threshold=0.1", "model.memory_size=20", "model.cosine_similarity=false", "model.entropy_loss=paper", "model.entropy_loss_weight=0"},
+		{"model=memae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=max"},
+		{"model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"},
+		{"model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"},
+	} {
+		if _, err := Parse(args...); err != nil {
+			t.Errorf("Parse(%q): %v", args, err)
 		}
 	}
 	// Several problems are reported together.
@@ -297,10 +318,17 @@ sweep:
 	if e := exps[2]; e.Model.MemorySize != 100 || !reflect.DeepEqual(e.TargetGroups(), [][]int{{0, 1}}) || e.Model.Arch != "cifar-flat" {
 		t.Errorf("third %+v", e)
 	}
-	// The command line beats the file's sweep.
-	exps, err = p.Parse("experiment=sweepy", "model.memory_size=7")
-	if err != nil || len(exps) != 2 || exps[1].Model.MemorySize != 7 {
+	// The command line beats the file's sweep: model=memae replaces [ae] and
+	// memae, model.memory_size=7 replaces [50, 100].
+	exps, err = p.Parse("experiment=sweepy", "model=memae", "model.memory_size=7")
+	if err != nil || len(exps) != 2 || exps[0].Model.Name != "memae" || exps[0].Model.MemorySize != 7 || exps[1].Model.MemorySize != 7 {
 		t.Fatalf("override of a swept key: %d exps, %v", len(exps), err)
+	}
+	// A memory size for the file's AE is refused, not silently a second AE
+	// directory, naming the sweep's values (the user did not type them).
+	if _, err := p.Parse("experiment=sweepy", "model.memory_size=7"); err == nil ||
+		!strings.Contains(err.Error(), "sweepy, the sweep's configuration model=ae: config: model.memory_size: model ae has no memory") {
+		t.Errorf("memory size for the sweep's AE: %v", err)
 	}
 	if _, err := p.Parse("experiment=bad"); err == nil || !strings.Contains(err.Error(), `line 2: config: unknown key "model.memory_sise" (did you mean "model.memory_size"?)`) {
 		t.Errorf("bad file: %v", err)
@@ -400,8 +428,9 @@ func TestTrainsLike(t *testing.T) {
 	if !known.TrainsLike(other) {
 		t.Error("the configurations' target groups matter: the run's targets are the caller's to compare")
 	}
-	if a, b := parse1(t, "model=ae", "datamodule=mnist"), parse1(t, "model=ae", "datamodule=mnist", "model.selection_metric=max"); !a.TrainsLike(b) {
-		t.Error("an unconditional AE: the selection metric should not matter")
+	if a, b := parse1(t, "model=multi-ae", "conditional=known", "datamodule.targets=[[0,1]]"),
+		parse1(t, "model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"); !a.TrainsLike(b) {
+		t.Error("multiple AEs: the condition and the selection metric should not matter")
 	}
 	if a, b := parse1(t, "model=ae", "datamodule=mnist"), parse1(t, "model=memae", "datamodule=mnist"); a.TrainsLike(b) {
 		t.Error("an AE trains like a MemAE")

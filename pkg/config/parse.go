@@ -382,6 +382,16 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 	slices.SortStableFunc(e.Params, func(a, b results.Param) int { return keyIndex(a.Key) - keyIndex(b.Key) })
 	e.normalizeTargets()
 	if err := e.Validate(); err != nil {
+		// Name the file sweep's values: the user did not type them.
+		var swept []string
+		for _, o := range ovs {
+			if o.source != "command line" {
+				swept = append(swept, o.key+"="+o.value)
+			}
+		}
+		if len(swept) > 0 {
+			return Experiment{}, fmt.Errorf("%s, the sweep's configuration %s: %w", expFile.source, strings.Join(swept, " "), err)
+		}
 		return Experiment{}, err
 	}
 	return e, nil

@@ -160,6 +160,22 @@ func (e *Experiment) validate(run bool) error {
 		}
 	}
 
+	// A key given for a model that does not read it would only make a second
+	// results directory of the same runs (Hydra refuses such keys too).
+	for _, p := range e.Params {
+		switch {
+		case slices.Contains(memoryKeys, p.Key) && m.Name != models.KindMemAE:
+			bad(p.Key, "model %s has no memory, so %s=%s would change nothing; it is a key of model=memae (remove it, or set model=memae)",
+				m.Name, p.Key, p.Value)
+		case p.Key == "model.selection_metric" && condOK && e.Conditional != models.CondUnknown:
+			bad(p.Key, "only conditional=unknown self-selects, so %s=%s would change nothing with conditional=%s (remove it, or set conditional=unknown)",
+				p.Key, p.Value, e.Conditional)
+		case p.Key == "model.selection_metric" && m.Name != models.KindMemAE && m.SelectionMetric != string(memory.MetricRecon):
+			bad(p.Key, "model %s self-selects by its reconstruction error only (recon), got %s=%s; sum and max address a memory (model=memae)",
+				m.Name, p.Key, p.Value)
+		}
+	}
+
 	for i, g := range d.Targets {
 		for _, prev := range d.Targets[:i] {
 			if slices.Equal(prev, g) {
@@ -175,6 +191,9 @@ func (e *Experiment) validate(run bool) error {
 	}
 	return errors.Join(errs...)
 }
+
+// memoryKeys are the keys only a memory model (model=memae) reads.
+var memoryKeys = []string{"model.memory_size", "model.shrink_threshold", "model.cosine_similarity", "model.entropy_loss", "model.entropy_loss_weight"}
 
 // names are the text forms of a list of named values.
 func names[T ~string](list []T) []string {
