@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -449,21 +450,36 @@ func notebookServer(t *testing.T, ctx context.Context, root, logPath string, env
 	return base, token, work
 }
 
+// browserConsole holds the page's uncaught exceptions and console errors and
+// warnings (the first 200), as logBrowserConsoleOnFailure records them.
+type browserConsole struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (c *browserConsole) add(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.lines) < 200 {
+		c.lines = append(c.lines, time.Now().Format("15:04:05 ")+s)
+	}
+}
+
+// Contains reports whether a recorded line contains s.
+func (c *browserConsole) Contains(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.lines, func(l string) bool { return strings.Contains(l, s) })
+}
+
 // logBrowserConsoleOnFailure records the page's uncaught exceptions and
 // console errors and warnings, and prints them if the test fails: the
 // evidence for a front end that never answered (e.g. widgets whose comm
 // never opened).
-func logBrowserConsoleOnFailure(t *testing.T, browser context.Context) {
+func logBrowserConsoleOnFailure(t *testing.T, browser context.Context) *browserConsole {
 	t.Helper()
-	var mu sync.Mutex
-	var lines []string
-	add := func(s string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(lines) < 200 {
-			lines = append(lines, time.Now().Format("15:04:05 ")+s)
-		}
-	}
+	c := &browserConsole{}
+	add := c.add
 	if err := chromedp.Listen(browser, func(ev any) {
 		switch e := ev.(type) {
 		case *cdpruntime.EventExceptionThrown:
@@ -489,13 +505,14 @@ func logBrowserConsoleOnFailure(t *testing.T, browser context.Context) {
 		}
 	}); err != nil {
 		t.Logf("listening to the browser console: %v", err)
-		return
+		return c
 	}
 	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if t.Failed() && len(lines) > 0 {
-			t.Logf("the browser console (errors and warnings):\n%s", strings.Join(lines, "\n"))
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if t.Failed() && len(c.lines) > 0 {
+			t.Logf("the browser console (errors and warnings):\n%s", strings.Join(c.lines, "\n"))
 		}
 	})
+	return c
 }

@@ -317,7 +317,9 @@ func RunPlayground(def PlaygroundSettings, choices PlaygroundChoices) error {
 	if w == nil {
 		// Headless: the default run has finished.
 		v.setControls(`<i>No interactive front-end answered the widgets: trained the default settings ` +
-			html.EscapeString(def.Label()) + `. Open the notebook in Jupyter and run this cell to change them.</i>`)
+			html.EscapeString(def.Label()) + `. Open the notebook in Jupyter and run this cell to change them.` +
+			` Already in Jupyter? On a busy machine GoNB's browser side may give up connecting to the kernel` +
+			` (it waits 500 ms; the browser console says "comm_open_ack not received in time"): run this cell again.</i>`)
 		return runErr
 	}
 	if runErr != nil {
