@@ -37,7 +37,8 @@
 #
 # Environment: GPU_CHECK_BACKEND (xla:cuda | go), GPU_CHECK_DEADLINE, GPU_CHECK_JOBS,
 # GPU_CHECK_SEEDS (default "1 2 3"), GPU_CHECK_BENCH_SECONDS (default 1.5),
-# GPU_CHECK_TRAIN_KEYS (key=value overrides for every training run),
+# GPU_CHECK_TRAIN_KEYS (key=value overrides for every training run, AE and MemAE alike: a
+# memory key such as model.memory_size is refused for the AE runs),
 # GPU_CHECK_WORK (scratch, default ${TMPDIR:-/tmp}/cmemae-gpu-check), GPU_CHECK_BUNDLE,
 # GPU_CHECK_BUILD (1: always build, 0: never), GPU_CHECK_RESUME_FROM (an earlier OUTDIR: its
 # results.tar.gz and checkpoints.tar.gz are unpacked first, so complete runs are skipped and

@@ -165,10 +165,14 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if out == "" {
-		out = filepath.Join(slurmDir, name+".sbatch")
+		out = filepath.Join(slurmDir, scriptName(overrides, name)+".sbatch")
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return fmt.Errorf("sbatch: %w", err)
+	}
+	if old, err := os.ReadFile(out); err == nil && string(old) != script {
+		fmt.Fprintf(stderr, "sbatch: replacing %s, written before for other arguments or options "+
+			"(its runs stay in the results; give -o <file> to keep both scripts)\n", out)
 	}
 	if err := os.WriteFile(out, []byte(script), 0o755); err != nil {
 		return fmt.Errorf("sbatch: writing the script: %w", err)
@@ -179,6 +183,19 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "results:  %s table %s\n", commandName(), shellQuote(filepath.Join(exps[0].ResultsDir, name)))
 	fmt.Fprintln(stdout, "Submit the same file again to finish runs a killed or timed-out array left (they resume from their checkpoints).")
 	return nil
+}
+
+// scriptName names the script after the experiment argument (an experiment
+// file's name without .yaml), so that experiments sharing a results name
+// (selection_conditional_mnist writes into conditional_mnist) keep their own
+// scripts; without one, after the results name.
+func scriptName(overrides []string, name string) string {
+	for _, a := range overrides {
+		if k, v, ok := config.SplitArg(a); ok && k == config.KeyExperiment && v != "" {
+			return strings.TrimSuffix(filepath.Base(v), ".yaml")
+		}
+	}
+	return name
 }
 
 // slurmTime is Slurm's time format: minutes, [days-]hours:minutes[:seconds], days-hours.

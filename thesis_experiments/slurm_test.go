@@ -171,6 +171,38 @@ func TestShellQuote(t *testing.T) {
 // A conditional experiment's known and unknown runs share a training: the
 // default array has one task per training, and the script says how runs map
 // to tasks.
+// Experiments that share a results name keep their own scripts, and a
+// script written again for other arguments says it replaces the old one.
+func TestSbatchScriptNames(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(root, "te")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sbatch := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), append([]string{"sbatch", "-bin", bin, "seed=1", "results_dir=" + root}, args...), &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		return stderr.String()
+	}
+	sbatch("experiment=conditional_mnist")
+	sbatch("experiment=selection_conditional_mnist")
+	for name, runs := range map[string]string{"conditional_mnist": "# 18 run(s)", "selection_conditional_mnist": "# 24 run(s)"} {
+		b, err := os.ReadFile(filepath.Join(root, "conditional_mnist", "slurm", name+".sbatch"))
+		if err != nil || !strings.Contains(string(b), runs) {
+			t.Errorf("%s.sbatch: %v, want %q in it", name, err, runs)
+		}
+	}
+	if msg := sbatch("experiment=conditional_mnist", "model=memae"); !strings.Contains(msg, "sbatch: replacing "+filepath.Join(root, "conditional_mnist", "slurm", "conditional_mnist.sbatch")+", written before for other arguments") {
+		t.Errorf("rewriting a script for other arguments: stderr %q", msg)
+	}
+	if msg := sbatch("experiment=conditional_mnist", "model=memae"); strings.Contains(msg, "replacing") {
+		t.Errorf("the same arguments again: stderr %q", msg)
+	}
+}
+
 func TestSbatchCountsTrainings(t *testing.T) {
 	root := t.TempDir()
 	bin := filepath.Join(root, "te")

@@ -252,8 +252,10 @@ func TestInvalidValues(t *testing.T) {
 		{[]string{"model=ae", "model.entropy_loss_weight=0"}, "model ae has no memory"},
 		{[]string{"model.selection_metric=max"}, "only conditional=unknown self-selects, so model.selection_metric=max would change nothing with conditional=none"},
 		{[]string{"conditional=known", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"}, "with conditional=known (remove it, or set conditional=unknown)"},
-		{[]string{"model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=sum"}, "model multi-ae self-selects by its reconstruction error only (recon), got model.selection_metric=sum"},
-		{[]string{"model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=max"}, "model cond-ae self-selects by its reconstruction error only"},
+		{[]string{"model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=sum"}, "model multi-ae self-selects by its reconstruction error only, so model.selection_metric=sum would change nothing"},
+		{[]string{"model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"}, "model multi-ae self-selects by its reconstruction error only"},
+		{[]string{"model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"}, "model cond-ae self-selects by its reconstruction error only"},
+		{[]string{"model=ae", "model.selection_metric=max"}, "model ae has no memories to select from"},
 	} {
 		_, err := Parse(c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -264,8 +266,7 @@ func TestInvalidValues(t *testing.T) {
 	for _, args := range [][]string{
 		{"model=memae", "model.shrink_threshold=0.1", "model.memory_size=20", "model.cosine_similarity=false", "model.entropy_loss=paper", "model.entropy_loss_weight=0"},
 		{"model=memae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=max"},
-		{"model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"},
-		{"model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"},
+		{"model=memae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=sum"},
 	} {
 		if _, err := Parse(args...); err != nil {
 			t.Errorf("Parse(%q): %v", args, err)
@@ -318,16 +319,29 @@ sweep:
 	if e := exps[2]; e.Model.MemorySize != 100 || !reflect.DeepEqual(e.TargetGroups(), [][]int{{0, 1}}) || e.Model.Arch != "cifar-flat" {
 		t.Errorf("third %+v", e)
 	}
-	// The command line beats the file's sweep: model=memae replaces [ae] and
-	// memae, model.memory_size=7 replaces [50, 100].
+	// The command line beats the file's sweep. model=memae picks the block
+	// that offers memae (not the [ae] one); model.memory_size=7, which no
+	// block offers, replaces [50, 100].
 	exps, err = p.Parse("experiment=sweepy", "model=memae", "model.memory_size=7")
-	if err != nil || len(exps) != 2 || exps[0].Model.Name != "memae" || exps[0].Model.MemorySize != 7 || exps[1].Model.MemorySize != 7 {
+	if err != nil || len(exps) != 1 || exps[0].Model.Name != "memae" || exps[0].Model.MemorySize != 7 || exps[0].Conditional != "known" {
 		t.Fatalf("override of a swept key: %d exps, %v", len(exps), err)
+	}
+	// A value that one block offers: model.memory_size=100 keeps that block, narrowed.
+	exps, err = p.Parse("experiment=sweepy", "model.memory_size=100")
+	if err != nil || len(exps) != 1 || exps[0].Model.MemorySize != 100 {
+		t.Fatalf("model.memory_size=100: %d exps, %v", len(exps), err)
+	}
+	// A value no block offers replaces the picked blocks' values: conditional=known
+	// picks the second block, model=cond-ae replaces its memae, and its memory
+	// sizes are refused for a conditional AE.
+	if _, err := p.Parse("experiment=sweepy", "model=cond-ae", "conditional=known"); err == nil ||
+		!strings.Contains(err.Error(), "model cond-ae has no memory") {
+		t.Errorf("model=cond-ae, offered by no block: %v", err)
 	}
 	// A memory size for the file's AE is refused, not silently a second AE
 	// directory, naming the sweep's values (the user did not type them).
 	if _, err := p.Parse("experiment=sweepy", "model.memory_size=7"); err == nil ||
-		!strings.Contains(err.Error(), "sweepy, the sweep's configuration model=ae: config: model.memory_size: model ae has no memory") {
+		!strings.Contains(err.Error(), "config: model.memory_size: model ae has no memory") || !strings.HasSuffix(err.Error(), "\n(in experiment sweepy's sweep configuration model=ae)") {
 		t.Errorf("memory size for the sweep's AE: %v", err)
 	}
 	if _, err := p.Parse("experiment=bad"); err == nil || !strings.Contains(err.Error(), `line 2: config: unknown key "model.memory_sise" (did you mean "model.memory_size"?)`) {
@@ -428,9 +442,9 @@ func TestTrainsLike(t *testing.T) {
 	if !known.TrainsLike(other) {
 		t.Error("the configurations' target groups matter: the run's targets are the caller's to compare")
 	}
-	if a, b := parse1(t, "model=multi-ae", "conditional=known", "datamodule.targets=[[0,1]]"),
-		parse1(t, "model=multi-ae", "conditional=unknown", "datamodule.targets=[[0,1]]", "model.selection_metric=recon"); !a.TrainsLike(b) {
-		t.Error("multiple AEs: the condition and the selection metric should not matter")
+	if a, b := parse1(t, "model=cond-ae", "conditional=known", "datamodule.targets=[[0,1]]"),
+		parse1(t, "model=cond-ae", "conditional=unknown", "datamodule.targets=[[0,1]]"); !a.TrainsLike(b) {
+		t.Error("conditional AE: known and unknown should train alike")
 	}
 	if a, b := parse1(t, "model=ae", "datamodule=mnist"), parse1(t, "model=memae", "datamodule=mnist"); a.TrainsLike(b) {
 		t.Error("an AE trains like a MemAE")

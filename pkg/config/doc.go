@@ -22,7 +22,10 @@
 // A value with top-level commas is a sweep: seed=1,2,3 model.memory_size=10,50
 // yields the cartesian product, six Experiments. Experiment files may define
 // sweeps too (a "sweep:" mapping of key to values, or a list of such mappings
-// whose products are joined). Every combination gets its own parameters
+// whose products are joined). A command-line value replaces a file's swept
+// values for its key; of a list of mappings it keeps only those that sweep
+// the key with that value, if any does (model=cond-ae narrows
+// selection_conditional_mnist to its conditional AEs). Every combination gets its own parameters
 // directory (see results.ParamsSlug and Experiment.RunDir). key=choice(a,b)
 // is the explicit form of a sweep. The path keys results_dir, from_checkpoint
 // and datamodule.data_dir (IsPathKey) are never split at commas, so that a

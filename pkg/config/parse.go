@@ -251,7 +251,7 @@ func (p *Parser) compose(cli []override) ([]Experiment, error) {
 	fileCombos := [][]override{nil}
 	if expFile != nil && len(expFile.sweeps) > 0 {
 		fileCombos = nil
-		for _, product := range expFile.sweeps {
+		for _, product := range pickBlocks(expFile.sweeps, cli) {
 			// Command-line values win over the file's sweep for the same key.
 			product = slices.DeleteFunc(slices.Clone(product), func(s sweepChoice) bool {
 				return slices.ContainsFunc(cli, func(c override) bool { return c.key == s.key })
@@ -276,6 +276,27 @@ func (p *Parser) compose(cli []override) ([]Experiment, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// pickBlocks returns the sweep blocks (the alternatives of a "sweep:" list)
+// that the command-line values cli leave: a value for a key that some block
+// sweeps with that value picks those blocks, and the others are left out
+// (experiment=selection_conditional_mnist model=cond-ae keeps the block of
+// the thesis's grid, not the one of C-MemAE's selection metrics). A value no
+// block offers picks none: it replaces every block's values, as with one
+// block.
+func pickBlocks(blocks [][]sweepChoice, cli []override) [][]sweepChoice {
+	offers := func(b []sweepChoice, o override) bool {
+		return slices.ContainsFunc(b, func(c sweepChoice) bool { return c.key == o.key && slices.Contains(c.values, o.value) })
+	}
+	picked := blocks
+	for _, o := range cli {
+		if len(blocks) < 2 || !slices.ContainsFunc(picked, func(b []sweepChoice) bool { return offers(b, o) }) {
+			continue
+		}
+		picked = slices.DeleteFunc(slices.Clone(picked), func(b []sweepChoice) bool { return !offers(b, o) })
+	}
+	return picked
 }
 
 func cartesian(product []sweepChoice, source string) [][]override {
@@ -390,7 +411,7 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 			}
 		}
 		if len(swept) > 0 {
-			return Experiment{}, fmt.Errorf("%s, the sweep's configuration %s: %w", expFile.source, strings.Join(swept, " "), err)
+			return Experiment{}, fmt.Errorf("%w\n(in %s's sweep configuration %s)", err, expFile.source, strings.Join(swept, " "))
 		}
 		return Experiment{}, err
 	}

@@ -160,19 +160,22 @@ func (e *Experiment) validate(run bool) error {
 		}
 	}
 
-	// A key given for a model that does not read it would only make a second
-	// results directory of the same runs (Hydra refuses such keys too).
+	// A key given (on the command line or in a sweep: e.Params) for a model
+	// that does not read it would only make a second results directory of the
+	// same runs (Hydra refuses such keys too).
 	for _, p := range e.Params {
 		switch {
 		case slices.Contains(memoryKeys, p.Key) && m.Name != models.KindMemAE:
 			bad(p.Key, "model %s has no memory, so %s=%s would change nothing; it is a key of model=memae (remove it, or set model=memae)",
 				m.Name, p.Key, p.Value)
+		case p.Key == "model.selection_metric" && (m.Name == models.KindCondAE || m.Name == models.KindMultiAE):
+			bad(p.Key, "model %s self-selects by its reconstruction error only, so %s=%s would change nothing; it is a key of C-MemAE (model=memae conditional=unknown)",
+				m.Name, p.Key, p.Value)
+		case p.Key == "model.selection_metric" && m.Name == models.KindAE:
+			bad(p.Key, "model ae has no memories to select from; %s is a key of C-MemAE (model=memae conditional=unknown)", p.Key)
 		case p.Key == "model.selection_metric" && condOK && e.Conditional != models.CondUnknown:
 			bad(p.Key, "only conditional=unknown self-selects, so %s=%s would change nothing with conditional=%s (remove it, or set conditional=unknown)",
 				p.Key, p.Value, e.Conditional)
-		case p.Key == "model.selection_metric" && m.Name != models.KindMemAE && m.SelectionMetric != string(memory.MetricRecon):
-			bad(p.Key, "model %s self-selects by its reconstruction error only (recon), got %s=%s; sum and max address a memory (model=memae)",
-				m.Name, p.Key, p.Value)
 		}
 	}
 

@@ -212,6 +212,24 @@ func TestSelectionConditional(t *testing.T) {
 	}; fmt.Sprint(extra) != fmt.Sprint(want) {
 		t.Errorf("extra runs %v, want %v", extra, want)
 	}
+	// A command-line value narrows the list to the sweep blocks that offer it.
+	for _, c := range []struct {
+		arg  string
+		runs int
+	}{
+		{"model=cond-ae", 2 * 3 * 3}, // known, unknown × pairs × seeds
+		{"conditional=known", 3 * 3 * 3},
+		{"model=memae", 4 * 3 * 3},
+		{"model.selection_metric=recon", 3 * 3},
+		{"conditional=unknown", (3 + 2) * 3 * 3},
+	} {
+		exps, err := experiment.Parse("experiment=selection_conditional_mnist", c.arg, "results_dir=/r")
+		if err != nil {
+			t.Errorf("%s: %v", c.arg, err)
+		} else if n := len(experiment.Plan(exps)); n != c.runs {
+			t.Errorf("%s: %d runs, want %d", c.arg, n, c.runs)
+		}
+	}
 	groups := experiment.Groups(all)
 	if len(groups) != 27 {
 		t.Errorf("%d trainings, want 27", len(groups))
