@@ -116,6 +116,7 @@ func TestBrowserPlayground(t *testing.T) {
 			break
 		}
 	}
+	t.Logf("%5.0fs: the widgets or GoNB's connection error", time.Since(start).Seconds())
 	if console.Contains(ackTimeout) {
 		t.Logf("%5.0fs: GoNB's front end gave up connecting to the kernel (%q, its fixed 500 ms); interrupting and running the playground cell again, as a user would",
 			time.Since(start).Seconds(), ackTimeout)
