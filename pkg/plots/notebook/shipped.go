@@ -3,6 +3,7 @@ package notebook
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -177,12 +178,33 @@ func Comparable(t results.Table) results.Table {
 
 // PerSeed is how far seeds move the mean over classes: the max-over-epochs
 // AUROC averaged over the classes (for conditional runs, the pair: class
-// cells), a row per seed ("seed 1") and a column per config(row). Only the
-// classes every seed of a configuration finished count ([Comparable]), so
-// every row averages the same classes, trained as long.
+// cells), a row per seed ("seed 1") and a column per config(row); with two
+// seeds or more, then a row "mean" and a row "sd" (the sample standard
+// deviation over the seeds, n−1; NaN for a configuration of one seed). Only the classes every seed of a
+// configuration finished count ([Comparable]), so every row averages the
+// same classes, trained as long.
 func PerSeed(t results.Table, config func(results.Row) string) (results.Pivot, error) {
 	seed := func(row results.Row) string { return fmt.Sprintf("seed %d", row.Seed) }
-	return Comparable(t).MaxOverEpochs(results.AUROC).Pivot(seed, config, results.AUROC)
+	p, err := Comparable(t).MaxOverEpochs(results.AUROC).Pivot(seed, config, results.AUROC)
+	if err != nil || len(p.RowLabels) < 2 {
+		return p, err
+	}
+	sd := make([]float64, len(p.ColLabels))
+	for j := range sd {
+		var col []float64
+		for i := range p.Values {
+			if v := p.Values[i][j]; !math.IsNaN(v) {
+				col = append(col, v)
+			}
+		}
+		sd[j] = math.NaN() // one seed: no spread to tell
+		if len(col) > 1 {
+			sd[j] = results.Std(col)
+		}
+	}
+	p.RowLabels = append(p.RowLabels, "mean", "sd")
+	p.Values = append(p.Values, p.ColumnMeans(), sd)
+	return p, nil
 }
 
 // NumRuns is the number of runs exps make (configurations × target groups),

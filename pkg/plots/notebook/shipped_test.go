@@ -362,10 +362,11 @@ func TestPerSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(p.RowLabels, p.ColLabels) != "[seed 1 seed 2] [model=ae model=memae]" {
+	if fmt.Sprint(p.RowLabels, p.ColLabels) != "[seed 1 seed 2 mean sd] [model=ae model=memae]" {
 		t.Fatalf("labels %v × %v", p.RowLabels, p.ColLabels)
 	}
-	want := [][]float64{{0.4, (0.9 + 0.7) / 2}, {math.NaN(), (0.95 + 0.55) / 2}}
+	// memae: seed 1 0.8, seed 2 0.75; mean 0.775, sd √((0.025² + 0.025²)/1).
+	want := [][]float64{{0.4, (0.9 + 0.7) / 2}, {math.NaN(), (0.95 + 0.55) / 2}, {0.4, 0.775}, {math.NaN(), math.Sqrt(2 * 0.025 * 0.025)}}
 	for i := range want {
 		for j, w := range want[i] {
 			if got := p.Values[i][j]; !(math.Abs(got-w) < 1e-12 || math.IsNaN(w) && math.IsNaN(got)) {
