@@ -79,7 +79,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
 RUN rm -f /etc/apt/sources.list.d/cuda*.list /etc/apt/sources.list.d/cuda*.sources \
  && apt-get update --snapshot "${UBUNTU_SNAPSHOT}" \
  && apt-get install -y --no-install-recommends --snapshot "${UBUNTU_SNAPSHOT}" \
-      ca-certificates curl git gcc libc6-dev python3 python3-venv \
+      ca-certificates curl git gcc libc6-dev python3 python3-venv xz-utils \
  && rm -rf /var/lib/apt/lists/*
 
 # Go, the PJRT plugins, Fashion-MNIST (where pkg/data looks for Debian's copy).

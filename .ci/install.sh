@@ -19,10 +19,11 @@ source "${REPO}/.ci/env.sh"
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
-# gcc and libc6-dev: cgo, for the XLA backend and the GPU check's binaries.
+# gcc and libc6-dev: cgo, for the XLA backend and the GPU check's binaries; xz-utils: the
+# GPU check packs its binaries with xz.
 APT_PACKAGES=(
   jupyter-nbconvert python3-nbclient jupyter-client jupyter-notebook python3-ipykernel
-  dataset-fashion-mnist chromium curl ca-certificates gcc libc6-dev
+  dataset-fashion-mnist chromium curl ca-certificates gcc libc6-dev xz-utils
 )
 
 missing=()
