@@ -45,8 +45,11 @@ func SplitArg(arg string) (key, value string, ok bool) {
 // override is one key=value after sweep expansion.
 type override struct {
 	key, value string
-	source     string // "command line" or the experiment file
+	source     string // sourceCLI or the experiment file
 }
+
+// sourceCLI is the source of a command-line override.
+const sourceCLI = "command line"
 
 // Parse composes and validates the Experiments selected by args, each
 // "key=value" (see the package documentation). Sweeps expand into the
@@ -93,7 +96,7 @@ func (p *Parser) Parse(args ...string) ([]Experiment, error) {
 			return err
 		}
 		for _, v := range choices[i].values {
-			combo[i] = override{key: choices[i].key, value: v, source: "command line"}
+			combo[i] = override{key: choices[i].key, value: v, source: sourceCLI}
 			if err := expand(i + 1); err != nil {
 				return err
 			}
@@ -289,9 +292,12 @@ func pickBlocks(blocks [][]sweepChoice, cli []override) [][]sweepChoice {
 	offers := func(b []sweepChoice, o override) bool {
 		return slices.ContainsFunc(b, func(c sweepChoice) bool { return c.key == o.key && slices.Contains(c.values, o.value) })
 	}
+	if len(blocks) < 2 {
+		return blocks
+	}
 	picked := blocks
 	for _, o := range cli {
-		if len(blocks) < 2 || !slices.ContainsFunc(picked, func(b []sweepChoice) bool { return offers(b, o) }) {
+		if !slices.ContainsFunc(picked, func(b []sweepChoice) bool { return offers(b, o) }) {
 			continue
 		}
 		picked = slices.DeleteFunc(slices.Clone(picked), func(b []sweepChoice) bool { return !offers(b, o) })
@@ -369,7 +375,7 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 			nameSet = true
 		}
 		if err := setKey(&e, o.key, o.value); err != nil {
-			if o.source != "command line" {
+			if o.source != sourceCLI {
 				return Experiment{}, fmt.Errorf("%s: sweep: %w", o.source, err)
 			}
 			return Experiment{}, err
@@ -406,7 +412,7 @@ func (p *Parser) composeOne(expFile *file, expName string, ovs []override) (Expe
 		// Name the file sweep's values: the user did not type them.
 		var swept []string
 		for _, o := range ovs {
-			if o.source != "command line" {
+			if o.source != sourceCLI {
 				swept = append(swept, o.key+"="+o.value)
 			}
 		}
