@@ -268,6 +268,24 @@ func TestEndToEndInterruptAndResume(t *testing.T) {
 	if out, err = runCmd(t, context.Background(), args...); err != nil || !strings.Contains(out, "already complete (2 epochs)") {
 		t.Errorf("complete run: %v\n%s", err, out)
 	}
+	// Without its checkpoints (exported results, or deleted to save space)
+	// the run is still complete: nothing to train, its metrics untouched.
+	before, err := os.ReadFile(filepath.Join(dir, results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = runCmd(t, context.Background(), append(args, "-n")...); err != nil || !strings.Contains(out, "1 run(s), 0 of 2 epochs to train") {
+		t.Errorf("-n on a complete run without checkpoints: %v\n%s", err, out)
+	}
+	if out, err = runCmd(t, context.Background(), args...); err != nil || !strings.Contains(out, "already complete (2 epochs)") || strings.Contains(out, "epoch 1/2") {
+		t.Errorf("complete run without checkpoints: %v\n%s", err, out)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, results.MetricsFile)); !bytes.Equal(after, before) {
+		t.Errorf("metrics.csv of a complete run without checkpoints changed:\n%s\nwas\n%s", after, before)
+	}
 }
 
 func TestBenchTiny(t *testing.T) {

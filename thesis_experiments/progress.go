@@ -88,9 +88,14 @@ func epochImages(j job, maxTest int) (nTrain, nTest int) {
 	return nTrain, perTarget * len(j.Targets)
 }
 
-// remainingEpochs is the number of epochs j still has to train: max_epochs
-// minus the epoch of its latest checkpoint.
+// remainingEpochs is the number of epochs j still has to train: none for a
+// complete run (its metrics.csv holds the last epoch, as for the driver, even
+// without checkpoints: exported results), else max_epochs minus the epoch of
+// its latest checkpoint.
 func remainingEpochs(j job) int {
+	if j.Complete() {
+		return 0
+	}
 	done := 0
 	if cp, ok, err := train.LatestCheckpoint(j.Dir); err == nil && ok {
 		done = cp.Epoch

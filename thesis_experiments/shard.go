@@ -195,10 +195,10 @@ func selectShard(jobs []job, s *shard, w io.Writer) []job {
 }
 
 // skipCompleted reports (and prints) a run that has nothing left to train,
-// without building its model.
+// without building its model: a complete run (experiment.Run.Complete, as
+// Driver.RunAll and the notebooks decide), checkpoints or not.
 func (r *runner) skipCompleted(j job) bool {
-	done, err := train.Completed(j.Dir, j.Experiment.Trainer.MaxEpochs)
-	if err != nil || !done {
+	if !j.Complete() {
 		return false
 	}
 	fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", j.Experiment.Trainer.MaxEpochs)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -116,8 +117,9 @@ func (r *runner) prepare(ctx context.Context) error {
 }
 
 func (r *runner) fresh() error {
-	// Stale metrics of a run that never wrote its init checkpoint.
-	_ = os.Remove(filepath.Join(r.opts.Dir, results.MetricsFile))
+	if err := removeStaleMetrics(r.opts.Dir); err != nil {
+		return err
+	}
 	m, err := models.New(r.s.modelCfg)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -166,6 +168,34 @@ func (r *runner) fresh() error {
 		return err
 	}
 	return SaveCheckpoint(r.opts.Dir, store, r.state(0, nil))
+}
+
+// removeStaleMetrics removes the metrics.csv of a run directory that has no
+// checkpoint, before the run starts from scratch: the evaluation of an
+// initialisation whose checkpoint was never written. Metrics of trained epochs
+// are never removed: a directory holding them without checkpoints (exported
+// results, or checkpoints deleted to save space) is refused, so that they are
+// not replaced by a new training's.
+func removeStaleMetrics(dir string) error {
+	path := filepath.Join(dir, results.MetricsFile)
+	rows, err := results.ReadCSV(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: %s has no checkpoint to resume from, and its metrics.csv cannot be read (%w); move it away (or pick another results_dir) to train the run from scratch", dir, err)
+	}
+	last := 0
+	for _, row := range rows {
+		last = max(last, row.Epoch)
+	}
+	if last > 0 {
+		return fmt.Errorf("train: %s has no checkpoint to resume from, but its metrics.csv holds trained epochs (up to %d): exported results, or a run whose checkpoints were deleted; training from scratch would replace them, so move metrics.csv away (or pick another results_dir) to retrain it", dir, last)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("train: removing the stale metrics of %s: %w", dir, err)
+	}
+	return nil
 }
 
 func (r *runner) state(epoch int, loss *float64) CheckpointState {

@@ -288,6 +288,57 @@ func TestResumeWithoutMetricsWarns(t *testing.T) {
 	}
 }
 
+// A run directory holding trained epochs' metrics but no checkpoint
+// (exported results, or checkpoints deleted to save space) is refused, its
+// metrics.csv left byte for byte; a stale init evaluation is replaced.
+func TestNoCheckpointKeepsTrainedMetrics(t *testing.T) {
+	e := tinyExperiment("memae", 16, 1)
+	e.Datamodule.BatchSize = 16
+	dir := t.TempDir()
+	opts := runOpts(t, e, []int{3}, dir)
+	opts.MaxTestImages = 60
+	mustRun(t, opts)
+	metrics := filepath.Join(dir, results.MetricsFile)
+	if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
+		t.Fatal(err)
+	}
+	if cps, err := ListCheckpoints(dir); err != nil || len(cps) != 0 {
+		t.Fatalf("checkpoints left after removing them: %v %v", cps, err)
+	}
+	before, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Experiment.Trainer.MaxEpochs = 2
+	_, err = Run(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), "holds trained epochs (up to 1)") ||
+		!strings.Contains(err.Error(), "move metrics.csv away") {
+		t.Errorf("Run on trained metrics without checkpoints: err = %v, want a refusal naming the epochs and the fix", err)
+	}
+	if after, _ := os.ReadFile(metrics); !bytes.Equal(after, before) {
+		t.Errorf("metrics.csv changed by the refused run:\n%s\nwas\n%s", after, before)
+	}
+
+	// Unreadable metrics are not removed either.
+	if err := os.WriteFile(metrics, []byte("not,a\nmetrics file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Errorf("Run on unreadable metrics without checkpoints: err = %v", err)
+	}
+
+	// Only an init evaluation (epoch 0): stale, replaced by the new run's.
+	stale := []results.Row{{Experiment: "old", Params: "p", Seed: 9, Target: "3", Condition: 0, Epoch: 0, AUROC: 0.5}}
+	if err := results.WriteCSV(metrics, stale); err != nil {
+		t.Fatal(err)
+	}
+	opts.Experiment.Trainer.MaxEpochs = 1
+	mustRun(t, opts)
+	if rows, err := results.ReadCSV(metrics); err != nil || len(rows) == 0 || slices.ContainsFunc(rows, func(r results.Row) bool { return r.Experiment == "old" }) {
+		t.Errorf("metrics after a fresh run over a stale init evaluation: %v %+v", err, rows)
+	}
+}
+
 func TestEpochRanges(t *testing.T) {
 	if got := epochRanges([]int{0, 1, 2, 3, 5, 7, 8}); got != "0-3, 5, 7-8" {
 		t.Errorf("epochRanges = %q", got)
