@@ -21,8 +21,11 @@ experiment, e.g. results/baseline_mnist): for every tested class (rows; pair and
 class, "1-7: 7", for conditional runs) and
 configuration experiment/params (columns; params alone for one experiment), the
 best value of the metric over epochs, averaged over seeds, with a row of column
-means and a row naming the seeds each column averages ("1 (2: 4/10)": seed 2 for
-4 of its 10 classes; text only). -latex prints a booktabs LaTeX table instead.
+means, a row "sd" (how far the seeds move a column's mean: the sample standard
+deviation over the seeds that have all its classes of each seed's mean; shown
+when a column has two such seeds), and a row naming the seeds each column
+averages ("1 (2: 4/10)": seed 2 for 4 of its 10 classes); sd and seeds in the
+text table only. -latex prints a booktabs LaTeX table instead.
 A * marks cells with runs that stopped before trainer.max_epochs (interrupted or
 still training); they are listed below the table.
 
@@ -115,7 +118,11 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	row("mean", p.ColumnMeans(), colMarked)
-	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seedCells(tab, cols, p.ColLabels), "\t"))
+	seeds, complete := seedCells(tab, cols, p.ColLabels)
+	if sd, ok := seedSpread(tab.MaxOverEpochs(metric), cols, metric, p.ColLabels, complete); ok {
+		row("sd", sd, nil)
+	}
+	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seeds, "\t"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -123,10 +130,36 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// seedSpread is, per column of labels, the sample standard deviation over
+// its complete seeds (complete[j]: those with every class of the column) of
+// each seed's mean over the classes of best (max-over-epochs rows): how far
+// the seed moves the column's mean. NaN for a column of fewer than two
+// complete seeds; ok is false when no column has two.
+func seedSpread(best results.Table, cols func(results.Row) string, metric results.Metric, labels []string, complete [][]int64) (sd []float64, ok bool) {
+	label := func(s int64) string { return fmt.Sprint(s) }
+	perSeed, err := best.Pivot(func(r results.Row) string { return label(r.Seed) }, cols, metric)
+	if err != nil {
+		return nil, false
+	}
+	// Keep, per column, the complete seeds' cells only, in labels' order.
+	p := results.Pivot{RowLabels: perSeed.RowLabels, ColLabels: labels, Values: make([][]float64, len(perSeed.RowLabels))}
+	for i, s := range perSeed.RowLabels {
+		p.Values[i] = make([]float64, len(labels))
+		for j, c := range labels {
+			p.Values[i][j] = math.NaN()
+			if k := slices.Index(perSeed.ColLabels, c); k >= 0 && slices.ContainsFunc(complete[j], func(cs int64) bool { return label(cs) == s }) {
+				p.Values[i][j] = perSeed.Values[i][k]
+			}
+		}
+	}
+	sd = p.ColumnStds()
+	return sd, slices.ContainsFunc(sd, func(v float64) bool { return !math.IsNaN(v) })
+}
+
 // seedCells names, per column, the seeds its means average: "1,2" when every
 // class of the column has them, and a seed only some classes have with their
-// share, "1 (2: 4/10)".
-func seedCells(tab results.Table, cols func(results.Row) string, labels []string) []string {
+// share, "1 (2: 4/10)". complete[j] are column j's seeds that have every class.
+func seedCells(tab results.Table, cols func(results.Row) string, labels []string) (cells []string, complete [][]int64) {
 	classes := map[string]map[string]bool{}          // column → its classes
 	bySeed := map[string]map[int64]map[string]bool{} // column → seed → its classes
 	for _, r := range tab.Rows {
@@ -140,6 +173,7 @@ func seedCells(tab results.Table, cols func(results.Row) string, labels []string
 		classes[c][k], bySeed[c][r.Seed][k] = true, true
 	}
 	out := make([]string, len(labels))
+	complete = make([][]int64, len(labels))
 	for j, c := range labels {
 		var all []int64
 		var partial []string
@@ -150,12 +184,13 @@ func seedCells(tab results.Table, cols func(results.Row) string, labels []string
 				all = append(all, s)
 			}
 		}
+		complete[j] = all
 		out[j] = results.JoinInts(all, ",")
 		if len(partial) > 0 {
 			out[j] = strings.TrimSpace(out[j] + " (" + strings.Join(partial, ", ") + ")")
 		}
 	}
-	return out
+	return out, complete
 }
 
 // unfinishedCells returns, for every cell of p, whether a run that stopped

@@ -66,6 +66,26 @@ func (p Pivot) ColumnMeans() []float64 {
 	return out
 }
 
+// ColumnStds returns the sample standard deviation (n−1) of every column,
+// NaN cells left out; NaN for a column with fewer than two values (no spread
+// to tell). With a row per seed it is the spread over seeds.
+func (p Pivot) ColumnStds() []float64 {
+	out := make([]float64, len(p.ColLabels))
+	for j := range p.ColLabels {
+		var col []float64
+		for i := range p.Values {
+			if v := p.Values[i][j]; !math.IsNaN(v) {
+				col = append(col, v)
+			}
+		}
+		out[j] = math.NaN()
+		if len(col) > 1 {
+			out[j] = Std(col)
+		}
+	}
+	return out
+}
+
 // LaTeXOptions controls Pivot.LaTeX.
 type LaTeXOptions struct {
 	Caption, Label string

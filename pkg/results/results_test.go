@@ -214,6 +214,14 @@ func TestLoadAndAggregate(t *testing.T) {
 	if m := p.ColumnMeans(); !near(m[0], 0.97625) || !near(m[1], 0.9) {
 		t.Errorf("ColumnMeans = %v", m)
 	}
+	// Sample sd (n−1) of two values a, b: |a−b|/√2.
+	if sd := p.ColumnStds(); !near(sd[0], 0.0325/math.Sqrt2) || !near(sd[1], 0.06/math.Sqrt2) {
+		t.Errorf("ColumnStds = %v, want [%v %v]", sd, 0.0325/math.Sqrt2, 0.06/math.Sqrt2)
+	}
+	one := Pivot{RowLabels: []string{"a", "b"}, ColLabels: []string{"x"}, Values: [][]float64{{0.5}, {math.NaN()}}}
+	if sd := one.ColumnStds(); !math.IsNaN(sd[0]) {
+		t.Errorf("ColumnStds of a single value = %v, want NaN", sd)
+	}
 
 	p.ColLabels = []string{"AE", "MemAE_50"}
 	got := p.LaTeX(LaTeXOptions{Caption: "Max AUROC, 2 seeds", Label: "tab:base", BoldMax: true, MeanRow: true})

@@ -3,7 +3,6 @@ package notebook
 import (
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,19 +188,7 @@ func PerSeed(t results.Table, config func(results.Row) string) (results.Pivot, e
 	if err != nil || len(p.RowLabels) < 2 {
 		return p, err
 	}
-	sd := make([]float64, len(p.ColLabels))
-	for j := range sd {
-		var col []float64
-		for i := range p.Values {
-			if v := p.Values[i][j]; !math.IsNaN(v) {
-				col = append(col, v)
-			}
-		}
-		sd[j] = math.NaN() // one seed: no spread to tell
-		if len(col) > 1 {
-			sd[j] = results.Std(col)
-		}
-	}
+	sd := p.ColumnStds()
 	p.RowLabels = append(p.RowLabels, "mean", "sd")
 	p.Values = append(p.Values, p.ColumnMeans(), sd)
 	return p, nil
