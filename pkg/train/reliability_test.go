@@ -243,16 +243,22 @@ func TestStateChecked(t *testing.T) {
 	}
 }
 
+// trainedTinyRun trains a tiny MemAE run of digit 3 for epochs epochs in a
+// new directory and returns its options, directory and metrics.csv path.
+func trainedTinyRun(t *testing.T, epochs int) (opts Options, dir, metrics string) {
+	e := tinyExperiment("memae", 16, epochs)
+	e.Datamodule.BatchSize = 16
+	dir = t.TempDir()
+	opts = runOpts(t, e, []int{3}, dir)
+	opts.MaxTestImages = 60
+	mustRun(t, opts)
+	return opts, dir, filepath.Join(dir, results.MetricsFile)
+}
+
 // A deleted metrics.csv with checkpoints present: the resumed run says which
 // epochs its metrics lack and how to get them.
 func TestResumeWithoutMetricsWarns(t *testing.T) {
-	e := tinyExperiment("memae", 16, 2)
-	e.Datamodule.BatchSize = 16
-	dir := t.TempDir()
-	opts := runOpts(t, e, []int{3}, dir)
-	opts.MaxTestImages = 60
-	mustRun(t, opts)
-	metrics := filepath.Join(dir, results.MetricsFile)
+	opts, dir, metrics := trainedTinyRun(t, 2)
 	if err := os.Remove(metrics); err != nil {
 		t.Fatal(err)
 	}
@@ -292,13 +298,7 @@ func TestResumeWithoutMetricsWarns(t *testing.T) {
 // (exported results, or checkpoints deleted to save space) is refused, its
 // metrics.csv left byte for byte; a stale init evaluation is replaced.
 func TestNoCheckpointKeepsTrainedMetrics(t *testing.T) {
-	e := tinyExperiment("memae", 16, 1)
-	e.Datamodule.BatchSize = 16
-	dir := t.TempDir()
-	opts := runOpts(t, e, []int{3}, dir)
-	opts.MaxTestImages = 60
-	mustRun(t, opts)
-	metrics := filepath.Join(dir, results.MetricsFile)
+	opts, dir, metrics := trainedTinyRun(t, 1)
 	if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
 		t.Fatal(err)
 	}
