@@ -31,7 +31,8 @@
 #                 at a time (default 8), until the deadline; interrupted runs stop with
 #                 SIGINT after their step (resumable from their last checkpoint).
 #   5. archive    results.tar.gz (configs, metrics, logs, no checkpoints) and
-#                 checkpoints.tar.gz (each run's last checkpoint, if under 15 MiB).
+#                 checkpoints.tar.gz (each run's last checkpoint if under 15 MiB, else the
+#                 stopped runs' only: complete runs need none to be skipped on resuming).
 # OUTDIR gets at most 6 files: gpu-check.log, summary.txt, golden-tests.txt, bench.txt,
 # results.tar.gz, checkpoints.tar.gz, and nothing else; each stays under 16 MiB.
 #
@@ -42,7 +43,7 @@
 # GPU_CHECK_WORK (scratch, default ${TMPDIR:-/tmp}/cmemae-gpu-check), GPU_CHECK_BUNDLE,
 # GPU_CHECK_BUILD (1: always build, 0: never), GPU_CHECK_RESUME_FROM (an earlier OUTDIR: its
 # results.tar.gz and checkpoints.tar.gz are unpacked first, so complete runs are skipped and
-# stopped ones resume from their last checkpoint), CMEMAE_PYTHON (Python with torch; default python3,
+# stopped ones resume from their last checkpoint, or train again without one), CMEMAE_PYTHON (Python with torch; default python3,
 # /usr/bin/python3 in the rehearsal).
 set -uo pipefail
 
@@ -263,6 +264,16 @@ setup() {
       fi
     done
     rm -f "${WORK}/results/table.txt"
+    # A stopped run whose checkpoint did not fit in checkpoints.tar.gz cannot resume, and
+    # train.Run refuses to overwrite trained epochs' metrics: set them aside, so that the
+    # run trains again from scratch (complete runs need no checkpoint: they are skipped).
+    local d
+    while IFS= read -r d; do
+      if [[ -f "${d}/metrics.csv" && ! -d "${d}/checkpoints" ]]; then
+        mv "${d}/metrics.csv" "${d}/metrics.no-checkpoint.csv" &&
+          echo "resuming: ${d} stopped without an archived checkpoint: it trains again (its metrics kept as metrics.no-checkpoint.csv)"
+      fi
+    done < <(timeout 30 "${WORK}/bin/cmemae" table "${WORK}/results/baseline_mnist" 2>/dev/null | sed -n 's/^  epoch [0-9]* of [0-9]*  //p')
   fi
   cat "${BUNDLE}/MANIFEST"
   local head
@@ -656,22 +667,30 @@ archive() {
     echo "still over 15 MB: config.yaml and metrics.csv only"
     (cd "${WORK}" && find results -name config.yaml -o -name metrics.csv -o -name table.txt | tar -czf "${OUT}/results.tar.gz" -T -) 2>&1 | tail -3
   fi
-  # The last checkpoint of every run, if that stays under 15 MiB.
-  local list="${WORK}/checkpoints.list" d
+  # The last checkpoint of every run, if that stays under 15 MiB; else those of the
+  # stopped runs only (what a resume needs: complete runs are skipped without one).
+  local list="${WORK}/checkpoints.list" d last epoch max
   : >"${list}"
+  : >"${list}.stopped"
   while IFS= read -r d; do
     # last (rewritten after every epoch: what a resume starts from), else the newest epoch_*.
-    { [[ -d "${d}/last" ]] && echo "${d}/last" || ls -d "${d}"/epoch_* 2>/dev/null | sort | tail -n 1; } |
-      sed "s|^${WORK}/||" >>"${list}"
+    last=$([[ -d "${d}/last" ]] && echo "${d}/last" || ls -d "${d}"/epoch_* 2>/dev/null | sort | tail -n 1)
+    [[ -n "${last}" ]] || continue
+    echo "${last#"${WORK}/"}" >>"${list}"
+    epoch=$(sed -n 's/^ *"epoch": *\([0-9]*\).*/\1/p' "${last}/state.json" 2>/dev/null | head -n 1)
+    max=$(sed -n 's/^ *max_epochs: *\([0-9]*\).*/\1/p' "${d}/../config.yaml" 2>/dev/null | head -n 1)
+    if [[ -z "${epoch}" || -z "${max}" || "${epoch}" -lt "${max}" ]]; then
+      echo "${last#"${WORK}/"}" >>"${list}.stopped"
+    fi
   done < <(find "${WORK}/results" -type d -name checkpoints 2>/dev/null | sort)
   if [[ -s "${list}" ]]; then
     tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}" 2>&1 | tail -3
     if too_big "${OUT}/checkpoints.tar.gz"; then
-      echo "checkpoints.tar.gz over 15 MB: keeping seed 1 only"
-      grep '/seed_1/' "${list}" >"${list}.1"
-      tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}.1"
+      echo "checkpoints.tar.gz over 15 MB: keeping the $(wc -l <"${list}.stopped") stopped runs' only (what a resume needs)"
+      rm -f "${OUT}/checkpoints.tar.gz"
+      [[ -s "${list}.stopped" ]] && tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}.stopped"
       if too_big "${OUT}/checkpoints.tar.gz"; then
-        echo "still over 15 MB: no checkpoints archive"
+        echo "still over 15 MB: no checkpoints archive (a resume trains the stopped runs again)"
         rm -f "${OUT}/checkpoints.tar.gz"
       fi
     fi

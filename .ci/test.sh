@@ -27,7 +27,9 @@
 #                drive 05_playground's widgets; Chromium alone switches 04's executed
 #                checkpoint picker; screenshots in notebooks/executed/
 #   8. slurm     .ci/slurm-test.sh: a 4-task job array on a real single-node Slurm cluster
-#   9. gpucheck  .ci/gpu-check.sh rehearsed on the CPU (GPU_CHECK_BACKEND=go, tiny budget)
+#   9. gpucheck  .ci/gpu-check.sh rehearsed on the CPU (GPU_CHECK_BACKEND=go, tiny budget);
+#      gpuresume a second rehearsal continuing the first (GPU_CHECK_RESUME_FROM) with one
+#                run cut back to a stop and no checkpoints archive
 #
 # Environment: CMEMAE_SKIP="browser notebooks" skips stages by name;
 # CMEMAE_NOTEBOOK_TIMEOUT (seconds per cell, default 600: quick-budget cells take a few
@@ -181,6 +183,31 @@ vet_all() {
 # in_repocheck COMMAND...: runs COMMAND in the .ci/repocheck module.
 in_repocheck() { (cd "${REPO}/.ci/repocheck" && "$@"); }
 
+# gpu_resume: .ci/gpu-check.sh's GPU_CHECK_RESUME_FROM on the rehearsal's output, with no
+# checkpoints archive and the AE run cut back to epoch 1 of 2 (stopped): the complete MemAE
+# run is skipped without a checkpoint, the stopped one trains again, its metrics set aside.
+gpu_resume() {
+  local from="${CMEMAE_CI_DIR}/gpu-check" prev="${CMEMAE_CI_DIR}/gpu-resume-from" tmp="${CMEMAE_CI_DIR}/gpu-resume-tmp"
+  local work="${CMEMAE_CI_DIR}/gpu-resume-work" out="${CMEMAE_CI_DIR}/gpu-resume" m
+  [[ -f "${from}/results.tar.gz" ]] || {
+    echo "gpu_resume: no ${from}/results.tar.gz: it continues the gpucheck stage's rehearsal"
+    return 1
+  }
+  rm -rf "${prev}" "${tmp}" && mkdir -p "${prev}" "${tmp}" || return 1
+  tar -xzf "${from}/results.tar.gz" -C "${tmp}" || return 1
+  m=$(find "${tmp}" -path '*model=ae,*' -name metrics.csv) && [[ -n "${m}" ]] || return 1
+  head -n 2 "${m}" >"${m}.cut" && mv "${m}.cut" "${m}" # the header and epoch 1
+  tar -czf "${prev}/results.tar.gz" -C "${tmp}" results || return 1
+  GPU_CHECK_BACKEND=go GPU_CHECK_BUILD=0 GPU_CHECK_WORK="${work}" GPU_CHECK_RESUME_FROM="${prev}" \
+    bash .ci/gpu-check.sh "${out}" || return 1
+  grep -q 'already complete (2 epochs)' "${work}"/results/logs/memae_*.log &&
+    grep -q '^epoch 2/2 ' "${work}"/results/logs/ae_*.log &&
+    [[ -n "$(find "${work}/results" -path '*model=ae,*' -name metrics.no-checkpoint.csv)" ]] || {
+    echo "gpu_resume: want the MemAE run skipped (already complete), the AE run trained again, its old metrics set aside"
+    return 1
+  }
+}
+
 stage vet vet_all
 stage simd pick_goexperiment
 stage test go test -count=1 -timeout 45m ./...
@@ -196,6 +223,7 @@ stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXE
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground|TestBrowserPicker' .
 stage slurm bash .ci/slurm-test.sh
 stage gpucheck env GPU_CHECK_BACKEND=go GPU_CHECK_WORK="${CMEMAE_CI_DIR}/gpu-check-work" bash .ci/gpu-check.sh "${CMEMAE_CI_DIR}/gpu-check"
+stage gpuresume gpu_resume
 
 echo
 echo "=== the GoNB kernel used here is registered in ${JUPYTER_DATA_DIR} (CI's own, not your Jupyter's);"
