@@ -32,7 +32,8 @@
 #                 SIGINT after their step (resumable from their last checkpoint).
 #   5. archive    results.tar.gz (configs, metrics, logs, no checkpoints) and
 #                 checkpoints.tar.gz (each run's last checkpoint if under 15 MiB, else the
-#                 stopped runs' only: complete runs need none to be skipped on resuming).
+#                 stopped runs' first, then seed 1's: complete runs need none to be skipped
+#                 on resuming).
 # OUTDIR gets at most 6 files: gpu-check.log, summary.txt, golden-tests.txt, bench.txt,
 # results.tar.gz, checkpoints.tar.gz, and nothing else; each stays under 16 MiB.
 #
@@ -195,8 +196,9 @@ write_summary() {
   cat "${SUMMARY}" >&3
 }
 
-# MAX_OUT_BYTES: the most a file in OUTDIR may hold (under the 16 MiB that come back).
-MAX_OUT_BYTES=15000000
+# MAX_OUT_BYTES: the most a file in OUTDIR may hold (under the 16 MiB that come back;
+# GPU_CHECK_MAX_OUT_BYTES lowers it to rehearse the archives' fallbacks).
+MAX_OUT_BYTES="${GPU_CHECK_MAX_OUT_BYTES:-15000000}"
 # too_big FILE: FILE exists and is over MAX_OUT_BYTES.
 too_big() { [[ $(stat -c %s "$1" 2>/dev/null || echo 0) -gt ${MAX_OUT_BYTES} ]]; }
 
@@ -267,13 +269,20 @@ setup() {
     # A stopped run whose checkpoint did not fit in checkpoints.tar.gz cannot resume, and
     # train.Run refuses to overwrite trained epochs' metrics: set them aside, so that the
     # run trains again from scratch (complete runs need no checkpoint: they are skipped).
-    local d
-    while IFS= read -r d; do
-      if [[ -f "${d}/metrics.csv" && ! -d "${d}/checkpoints" ]]; then
-        mv "${d}/metrics.csv" "${d}/metrics.no-checkpoint.csv" &&
-          echo "resuming: ${d} stopped without an archived checkpoint: it trains again (its metrics kept as metrics.no-checkpoint.csv)"
+    local d stopped
+    if [[ -d "${WORK}/results/baseline_mnist" ]]; then
+      # `table` lists the stopped runs under its table: "  epoch N of M  <run dir>".
+      if stopped="$(timeout 30 "${WORK}/bin/cmemae" table "${WORK}/results/baseline_mnist" 2>&1)"; then
+        while IFS= read -r d; do
+          if [[ -f "${d}/metrics.csv" && ! -d "${d}/checkpoints" ]]; then
+            mv "${d}/metrics.csv" "${d}/metrics.no-checkpoint.csv" &&
+              echo "resuming: ${d} stopped without an archived checkpoint: it trains again (its metrics kept as metrics.no-checkpoint.csv)"
+          fi
+        done < <(sed -n 's/^  epoch [0-9]* of [0-9]*  //p' <<<"${stopped}")
+      else
+        say "warning: resuming: cannot list the stopped runs (${stopped}); a stopped run without its checkpoint will fail to train"
       fi
-    done < <(timeout 30 "${WORK}/bin/cmemae" table "${WORK}/results/baseline_mnist" 2>/dev/null | sed -n 's/^  epoch [0-9]* of [0-9]*  //p')
+    fi
   fi
   cat "${BUNDLE}/MANIFEST"
   local head
@@ -660,18 +669,21 @@ archive() {
   cp "${WORK}/table.txt" "${WORK}/results/" 2>/dev/null
   tar -C "${WORK}" --exclude=checkpoints -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
   if too_big "${OUT}/results.tar.gz"; then
-    echo "results.tar.gz over 15 MB: the runs' logs left out (train.out kept)"
+    echo "results.tar.gz over the ${MAX_OUT_BYTES}-byte limit: the runs' logs left out (train.out kept)"
     tar -C "${WORK}" --exclude=checkpoints --exclude='results/logs/*.log' -czf "${OUT}/results.tar.gz" results 2>&1 | tail -3
   fi
   if too_big "${OUT}/results.tar.gz"; then
-    echo "still over 15 MB: config.yaml and metrics.csv only"
+    echo "still over the ${MAX_OUT_BYTES}-byte limit: config.yaml and metrics.csv only"
     (cd "${WORK}" && find results -name config.yaml -o -name metrics.csv -o -name table.txt | tar -czf "${OUT}/results.tar.gz" -T -) 2>&1 | tail -3
   fi
-  # The last checkpoint of every run, if that stays under 15 MiB; else those of the
-  # stopped runs only (what a resume needs: complete runs are skipped without one).
+  # The last checkpoint of every run, if that stays under 15 MiB; else, in this order and
+  # while their sizes add up to 14/15 of that, the stopped runs' (what a resume needs:
+  # complete runs are skipped without one), seed 1's MemAE runs' (notebook 04 decodes
+  # their memories; few-shot starts from them), then seed 1's AE runs'.
   local list="${WORK}/checkpoints.list" d last epoch max
   : >"${list}"
   : >"${list}.stopped"
+  : >"${list}.seed1"
   while IFS= read -r d; do
     # last (rewritten after every epoch: what a resume starts from), else the newest epoch_*.
     last=$([[ -d "${d}/last" ]] && echo "${d}/last" || ls -d "${d}"/epoch_* 2>/dev/null | sort | tail -n 1)
@@ -681,16 +693,26 @@ archive() {
     max=$(sed -n 's/^ *max_epochs: *\([0-9]*\).*/\1/p' "${d}/../config.yaml" 2>/dev/null | head -n 1)
     if [[ -z "${epoch}" || -z "${max}" || "${epoch}" -lt "${max}" ]]; then
       echo "${last#"${WORK}/"}" >>"${list}.stopped"
+    elif [[ "${d}" == */seed_1/* ]]; then
+      echo "${last#"${WORK}/"}" >>"${list}.seed1"
     fi
   done < <(find "${WORK}/results" -type d -name checkpoints 2>/dev/null | sort)
   if [[ -s "${list}" ]]; then
     tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}" 2>&1 | tail -3
     if too_big "${OUT}/checkpoints.tar.gz"; then
-      echo "checkpoints.tar.gz over 15 MB: keeping the $(wc -l <"${list}.stopped") stopped runs' only (what a resume needs)"
+      local kib=0 size n=0
+      : >"${list}.some"
+      while IFS= read -r d; do
+        size=$(du -sk "${WORK}/${d}" | cut -f1)
+        ((kib + size < MAX_OUT_BYTES * 14 / 15 / 1024)) || continue
+        kib=$((kib + size)) n=$((n + 1))
+        echo "${d}" >>"${list}.some"
+      done < <(cat "${list}.stopped"; grep '/model=memae' "${list}.seed1"; grep -v '/model=memae' "${list}.seed1")
+      echo "checkpoints.tar.gz over the ${MAX_OUT_BYTES}-byte limit: keeping ${n} of $(wc -l <"${list}") (the $(wc -l <"${list}.stopped") stopped runs' first, then seed 1's)"
       rm -f "${OUT}/checkpoints.tar.gz"
-      [[ -s "${list}.stopped" ]] && tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}.stopped"
+      [[ -s "${list}.some" ]] && tar -C "${WORK}" -czf "${OUT}/checkpoints.tar.gz" -T "${list}.some"
       if too_big "${OUT}/checkpoints.tar.gz"; then
-        echo "still over 15 MB: no checkpoints archive (a resume trains the stopped runs again)"
+        echo "still over the ${MAX_OUT_BYTES}-byte limit: no checkpoints archive (a resume trains the stopped runs again)"
         rm -f "${OUT}/checkpoints.tar.gz"
       fi
     fi

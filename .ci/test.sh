@@ -195,15 +195,23 @@ gpu_resume() {
   }
   rm -rf "${prev}" "${tmp}" && mkdir -p "${prev}" "${tmp}" || return 1
   tar -xzf "${from}/results.tar.gz" -C "${tmp}" || return 1
-  m=$(find "${tmp}" -path '*model=ae,*' -name metrics.csv) && [[ -n "${m}" ]] || return 1
-  head -n 2 "${m}" >"${m}.cut" && mv "${m}.cut" "${m}" # the header and epoch 1
+  rm -rf "${tmp}/results/logs" # the first rehearsal's logs would answer for this one's
+  # One target, no epoch 0: the header and a row per epoch.
+  local ae memae
+  ae=$(find "${tmp}" -path '*model=ae,*' -name metrics.csv)
+  memae=$(find "${tmp}" -path '*model=memae,*' -name metrics.csv)
+  if [[ -z "${ae}" || -z "${memae}" || $(wc -l <"${ae}") != 3 || $(wc -l <"${memae}") != 3 ]]; then
+    echo "gpu_resume: the rehearsal did not leave its two runs complete (2 epochs): ${ae:-no AE run} ${memae:-no MemAE run}"
+    return 1
+  fi
+  head -n 2 "${ae}" >"${ae}.cut" && mv "${ae}.cut" "${ae}" # stopped after epoch 1
   tar -czf "${prev}/results.tar.gz" -C "${tmp}" results || return 1
   GPU_CHECK_BACKEND=go GPU_CHECK_BUILD=0 GPU_CHECK_WORK="${work}" GPU_CHECK_RESUME_FROM="${prev}" \
     bash .ci/gpu-check.sh "${out}" || return 1
+  ae=$(find "${work}/results" -path '*model=ae,*' -name metrics.csv)
   grep -q 'already complete (2 epochs)' "${work}"/results/logs/memae_*.log &&
-    grep -q '^epoch 2/2 ' "${work}"/results/logs/ae_*.log &&
-    [[ -n "$(find "${work}/results" -path '*model=ae,*' -name metrics.no-checkpoint.csv)" ]] || {
-    echo "gpu_resume: want the MemAE run skipped (already complete), the AE run trained again, its old metrics set aside"
+    [[ -n "${ae}" && $(wc -l <"${ae}") == 3 && -f "$(dirname "${ae}")/metrics.no-checkpoint.csv" ]] || {
+    echo "gpu_resume: want the MemAE run skipped (already complete), the AE run trained again (2 epochs), its old metrics set aside"
     return 1
   }
 }

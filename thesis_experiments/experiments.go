@@ -106,6 +106,9 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 			if first := trainings.First(i); first != i {
 				fmt.Fprintf(stdout, " (trained along with run %d)", first+1)
 			}
+			if unresumable(j) {
+				fmt.Fprint(stdout, " (will not train: its metrics.csv holds trained epochs but it has no checkpoint to resume from; move metrics.csv away to retrain it)")
+			}
 			fmt.Fprintln(stdout)
 		}
 	}
@@ -166,6 +169,10 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(jobs) > 1 {
 		printSummary(stdout, jobs)
 	}
+	if n := len(r.unresumable); n > 0 {
+		return fmt.Errorf("%d run(s) not trained: their metrics.csv holds trained epochs but they have no checkpoint to resume from (move metrics.csv away to retrain, or restore the checkpoints):\n  %s",
+			n, strings.Join(r.unresumable, "\n  "))
+	}
 	return nil
 }
 
@@ -181,6 +188,7 @@ type runner struct {
 	index        map[string]int        // run directory → job index
 	trainings    *experiment.Trainings // the jobs that share a training, and those trained along
 	pendingAlong []int                 // jobs along with the training being started, not announced yet
+	unresumable  []string              // run directories refused: trained epochs' metrics, no checkpoint
 }
 
 // planGroups finds the jobs that share a training (experiment.Groups).
@@ -234,6 +242,13 @@ func (r *runner) runJob(ctx context.Context, j job, along ...int) error {
 	}
 	if errors.Is(err, train.ErrLocked) && !r.waitLocks {
 		r.lockedElsewhere(j, err)
+		return nil
+	}
+	if errors.Is(err, train.ErrMetricsWithoutCheckpoint) {
+		// One such directory must not stop a sweep: the others train, and
+		// the command fails at the end, naming it.
+		fmt.Fprintf(r.stdout, "  not trained: %v\n", err)
+		r.unresumable = append(r.unresumable, j.Dir)
 		return nil
 	}
 	if err != nil {

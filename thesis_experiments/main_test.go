@@ -286,6 +286,32 @@ func TestEndToEndInterruptAndResume(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(dir, results.MetricsFile)); !bytes.Equal(after, before) {
 		t.Errorf("metrics.csv of a complete run without checkpoints changed:\n%s\nwas\n%s", after, before)
 	}
+	// One more epoch for it, beside a new digit: it cannot resume without a
+	// checkpoint, so -n says it will not train; the command trains the other
+	// run, leaves its metrics as they were, and fails naming it.
+	more := make([]string, 0, len(args)+2)
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "datamodule.targets="):
+			a = "datamodule.targets=[1,2]"
+		case strings.HasPrefix(a, "trainer.max_epochs="):
+			a = "trainer.max_epochs=3"
+		}
+		more = append(more, a)
+	}
+	out, err = runCmd(t, context.Background(), append(more, "-n")...)
+	if err != nil || !strings.Contains(out, "target_1 (will not train: its metrics.csv holds trained epochs but it has no checkpoint") ||
+		!strings.Contains(out, "2 run(s), 3 of 6 epochs to train") {
+		t.Errorf("-n with a run that cannot resume: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, context.Background(), more...)
+	if err == nil || !strings.Contains(err.Error(), "1 run(s) not trained") || !strings.Contains(err.Error(), dir) ||
+		!strings.Contains(out, "epoch 3/3") || !strings.Contains(out, "target_2") {
+		t.Errorf("a run that cannot resume beside one to train: err = %v\n%s", err, out)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, results.MetricsFile)); !bytes.Equal(after, before) {
+		t.Errorf("metrics.csv of a run that cannot resume changed:\n%s\nwas\n%s", after, before)
+	}
 }
 
 func TestBenchTiny(t *testing.T) {

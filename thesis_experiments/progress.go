@@ -19,6 +19,7 @@ import (
 	"github.com/cmemae/cmemae/pkg/data"
 	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/models"
+	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
@@ -93,7 +94,7 @@ func epochImages(j job, maxTest int) (nTrain, nTest int) {
 // without checkpoints: exported results), else max_epochs minus the epoch of
 // its latest checkpoint.
 func remainingEpochs(j job) int {
-	if j.Complete() {
+	if j.Complete() || unresumable(j) {
 		return 0
 	}
 	done := 0
@@ -101,6 +102,20 @@ func remainingEpochs(j job) int {
 		done = cp.Epoch
 	}
 	return max(0, j.Experiment.Trainer.MaxEpochs-done)
+}
+
+// unresumable reports a run that will not train: it is not complete, its
+// metrics.csv holds trained epochs and it has no checkpoint to resume from
+// (train.ErrMetricsWithoutCheckpoint).
+func unresumable(j job) bool {
+	if j.Complete() {
+		return false
+	}
+	if _, ok, err := train.LatestCheckpoint(j.Dir); err != nil || ok {
+		return false
+	}
+	rows, err := j.Metrics()
+	return err == nil && slices.ContainsFunc(rows, func(r results.Row) bool { return r.Epoch > 0 })
 }
 
 // evalCostRatio is the cost of evaluating one image relative to training on

@@ -120,7 +120,7 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	row("mean", p.ColumnMeans(), colMarked)
 	seeds, complete := seedCells(tab, cols, p.ColLabels)
 	if sd, ok := seedSpread(tab.MaxOverEpochs(metric), cols, metric, p.ColLabels, complete); ok {
-		row("sd", sd, nil)
+		row("sd", sd, colMarked)
 	}
 	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seeds, "\t"))
 	if err := tw.Flush(); err != nil {

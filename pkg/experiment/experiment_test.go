@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cmemae/cmemae/pkg/experiment"
+	"github.com/cmemae/cmemae/pkg/results"
 	"github.com/cmemae/cmemae/pkg/train"
 )
 
@@ -86,6 +87,35 @@ func TestDriverRunAll(t *testing.T) {
 	}
 	if trained != 0 || epochs != 0 || fmt.Sprint(second.Rows) != fmt.Sprint(first.Rows) {
 		t.Errorf("second RunAll trained %d runs (%d epochs); rows equal: %v", trained, epochs, fmt.Sprint(second.Rows) == fmt.Sprint(first.Rows))
+	}
+
+	// Run 1 stopped after its last epoch's metrics, before that epoch's
+	// checkpoints (its newest is init): it trains again. Run 2 without any
+	// checkpoint (exported, or deleted to save space): complete by its metrics.
+	for _, name := range []string{train.LastCheckpoint, "epoch_0002"} {
+		if err := os.RemoveAll(filepath.Join(runs[0].Dir, results.CheckpointsDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cp, ok, err := train.LatestCheckpoint(runs[0].Dir); err != nil || !ok || cp.Epoch != 0 {
+		t.Fatalf("run 1's newest checkpoint after removing epoch 2's: %+v %v %v", cp, ok, err)
+	}
+	if err := os.RemoveAll(filepath.Join(runs[1].Dir, results.CheckpointsDir)); err != nil {
+		t.Fatal(err)
+	}
+	if runs[0].Complete() || !runs[1].Complete() {
+		t.Errorf("Complete: run 1 (last epoch not checkpointed) %v, want false; run 2 (no checkpoints) %v, want true", runs[0].Complete(), runs[1].Complete())
+	}
+	trained, epochs = 0, 0
+	if _, err := d.RunAll(context.Background(), runs, func(_ int, _ experiment.Run, res *train.RunResult) {
+		if res != nil {
+			trained++
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if trained != 1 || epochs != 2 || !runs[0].Complete() {
+		t.Errorf("third RunAll trained %d runs (%d epochs), run 1 complete %v; want 1 run, 2 epochs, true", trained, epochs, runs[0].Complete())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
 )
 
 // Run is one training run: a configuration and one of its target groups, with
@@ -41,19 +42,24 @@ func CheckDistinct(runs []Run) error {
 	return nil
 }
 
-// Complete reports whether the run's metrics.csv holds its last epoch
-// (trainer.max_epochs) for each of its targets.
+// Complete reports whether the run has nothing left to train: its
+// metrics.csv holds its last epoch (trainer.max_epochs) for each of its
+// targets, and its newest checkpoint, when it has any, is of that epoch. A
+// run without checkpoints (exported results, or checkpoints deleted to save
+// space) is complete by its metrics; a run stopped after writing its last
+// epoch's metrics but before its checkpoint is not (it trains that epoch
+// again, so that its checkpoint holds the final weights).
 func (r Run) Complete() bool {
 	rows, err := r.Metrics()
 	return err == nil && r.completeIn(rows)
 }
 
-// completeIn reports whether rows (the run's metrics) hold its last epoch
-// for each of its targets.
+// completeIn is Complete with rows, the run's metrics, already read.
 func (r Run) completeIn(rows []results.Row) bool {
+	last := r.Experiment.Trainer.MaxEpochs
 	seen := map[int]bool{}
 	for _, row := range rows {
-		if row.Epoch == r.Experiment.Trainer.MaxEpochs {
+		if row.Epoch == last {
 			seen[row.Condition] = true
 		}
 	}
@@ -62,7 +68,8 @@ func (r Run) completeIn(rows []results.Row) bool {
 			return false
 		}
 	}
-	return true
+	cp, ok, err := train.LatestCheckpoint(r.Dir)
+	return err == nil && (!ok || cp.Epoch >= last)
 }
 
 // Metrics reads the run's metrics.csv.

@@ -56,8 +56,10 @@
 // <run dir>/.lock ([LockFile]), so two processes — on one machine, or on
 // several sharing a filesystem — never train the same run at once. The second
 // one fails with [ErrLocked] naming the holder (pid and host), or waits with
-// Options.WaitForLock; [Completed] tells whether a run has nothing left to
-// train.
+// Options.WaitForLock; [Completed] tells whether a run's checkpoints reach
+// its last epoch. A run directory whose metrics.csv holds trained epochs but
+// which has no checkpoint (exported results) is refused
+// ([ErrMetricsWithoutCheckpoint]) rather than trained from scratch over them.
 //
 // # Few-shot memory initialisation ("model transformers")
 //

@@ -142,10 +142,12 @@ func (l *RunLock) Unlock() error {
 	return nil
 }
 
-// Completed reports whether the run in dir has finished maxEpochs epochs:
-// its latest checkpoint is of epoch maxEpochs or later (the last epoch is
-// always checkpointed, after its metrics are written). Run would train
-// nothing more there. It needs no lock: checkpoints appear atomically.
+// Completed reports whether the run in dir has checkpointed maxEpochs
+// epochs: its latest checkpoint is of epoch maxEpochs or later (the last
+// epoch is always checkpointed, after its metrics are written). It needs no
+// lock: checkpoints appear atomically. Whether a run has anything left to
+// train is experiment.Run.Complete, which also reads its metrics and counts
+// a run without checkpoints (exported results) by them.
 func Completed(dir string, maxEpochs int) (bool, error) {
 	if maxEpochs < 1 {
 		return false, fmt.Errorf("train: Completed: trainer.max_epochs must be >= 1, got %d", maxEpochs)

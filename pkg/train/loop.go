@@ -170,6 +170,11 @@ func (r *runner) fresh() error {
 	return SaveCheckpoint(r.opts.Dir, store, r.state(0, nil))
 }
 
+// ErrMetricsWithoutCheckpoint is the error (wrapped) of Run for a run
+// directory whose metrics.csv holds trained epochs but which has no
+// checkpoint to resume from: Run does not replace such metrics.
+var ErrMetricsWithoutCheckpoint = errors.New("its metrics.csv holds trained epochs but it has no checkpoint to resume from")
+
 // removeStaleMetrics removes the metrics.csv of a run directory that has no
 // checkpoint, before the run starts from scratch: the evaluation of an
 // initialisation whose checkpoint was never written. Metrics of trained epochs
@@ -190,7 +195,7 @@ func removeStaleMetrics(dir string) error {
 		last = max(last, row.Epoch)
 	}
 	if last > 0 {
-		return fmt.Errorf("train: %s has no checkpoint to resume from, but its metrics.csv holds trained epochs (up to %d): exported results, or a run whose checkpoints were deleted; training from scratch would replace them, so move metrics.csv away (or pick another results_dir) to retrain it", dir, last)
+		return fmt.Errorf("train: %s: %w (epochs up to %d): exported results, or a run whose checkpoints were deleted; training from scratch would replace them, so move metrics.csv away (or pick another results_dir) to retrain it", dir, ErrMetricsWithoutCheckpoint, last)
 	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("train: removing the stale metrics of %s: %w", dir, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -311,7 +312,7 @@ func TestNoCheckpointKeepsTrainedMetrics(t *testing.T) {
 	}
 	opts.Experiment.Trainer.MaxEpochs = 2
 	_, err = Run(context.Background(), opts)
-	if err == nil || !strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), "holds trained epochs (up to 1)") ||
+	if !errors.Is(err, ErrMetricsWithoutCheckpoint) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "(epochs up to 1)") ||
 		!strings.Contains(err.Error(), "move metrics.csv away") {
 		t.Errorf("Run on trained metrics without checkpoints: err = %v, want a refusal naming the epochs and the fix", err)
 	}

@@ -339,7 +339,8 @@ func resolveSiblings(opts Options, s *settings) ([]*settings, error) {
 // sibling prepares a sibling to be trained along with r: it locks its
 // directory and resumes or initialises it like a run of its own. It returns
 // nil (and no error) for a sibling left alone: its directory is in use, or it
-// does not start at r's epoch; and an error for one that cannot be prepared
+// does not start at r's epoch, or its metrics hold trained epochs but it has
+// no checkpoint ([ErrMetricsWithoutCheckpoint]); and an error for one that cannot be prepared
 // (its directory holds another run, a corrupt checkpoint). The sibling
 // evaluates r's weights (r's store).
 func (r *runner) sibling(ctx context.Context, sib Sibling, s *settings) (*runner, func(), error) {
@@ -359,6 +360,9 @@ func (r *runner) sibling(ctx context.Context, sib Sibling, s *settings) (*runner
 		res: &RunResult{Dir: opts.Dir, ResumedFrom: -1, Backend: r.backend}}
 	if err := sr.prepare(ctx); err != nil {
 		lock.Unlock()
+		if errors.Is(err, ErrMetricsWithoutCheckpoint) {
+			return nil, nil, nil // left to its own run, which refuses it
+		}
 		return nil, nil, err
 	}
 	if sr.startEpoch != r.startEpoch || sr.frozen != r.frozen {
