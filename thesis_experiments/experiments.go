@@ -160,11 +160,19 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := r.finishLocked(ctx); err != nil {
 		return err
 	}
-	if left > 0 {
-		fmt.Fprintf(stdout, "finished %d of %d run(s) in %s; %d left to other processes\n", len(jobs)-left, len(jobs),
-			time.Since(start).Round(time.Second), left)
-	} else {
-		fmt.Fprintf(stdout, "finished %d run(s) in %s\n", len(jobs), time.Since(start).Round(time.Second))
+	notTrained := len(r.unresumable)
+	switch took := time.Since(start).Round(time.Second); {
+	case left > 0 || notTrained > 0:
+		var why []string
+		if left > 0 {
+			why = append(why, fmt.Sprintf("%d left to other processes", left))
+		}
+		if notTrained > 0 {
+			why = append(why, fmt.Sprintf("%d not trained (below)", notTrained))
+		}
+		fmt.Fprintf(stdout, "finished %d of %d run(s) in %s; %s\n", len(jobs)-left-notTrained, len(jobs), took, strings.Join(why, ", "))
+	default:
+		fmt.Fprintf(stdout, "finished %d run(s) in %s\n", len(jobs), took)
 	}
 	if len(jobs) > 1 {
 		printSummary(stdout, jobs)

@@ -306,7 +306,8 @@ func TestEndToEndInterruptAndResume(t *testing.T) {
 	}
 	out, err = runCmd(t, context.Background(), more...)
 	if err == nil || !strings.Contains(err.Error(), "1 run(s) not trained") || !strings.Contains(err.Error(), dir) ||
-		!strings.Contains(out, "epoch 3/3") || !strings.Contains(out, "target_2") {
+		!strings.Contains(out, "epoch 3/3") || !strings.Contains(out, "target_2") || !strings.Contains(out, "finished 1 of 2 run(s) in ") ||
+		!strings.Contains(out, "; 1 not trained (below)") {
 		t.Errorf("a run that cannot resume beside one to train: err = %v\n%s", err, out)
 	}
 	if after, _ := os.ReadFile(filepath.Join(dir, results.MetricsFile)); !bytes.Equal(after, before) {
