@@ -135,6 +135,10 @@ func ResolveCheckpoint(path string) (string, error) {
 		if _, err := os.Stat(path); err != nil {
 			return "", fmt.Errorf("train: checkpoint %q: %w", path, err)
 		}
+		if _, err := os.Stat(filepath.Join(path, results.MetricsFile)); err == nil {
+			return "", fmt.Errorf("train: run directory %q holds no checkpoint, only its metrics (exported without -checkpoints, or its checkpoints were deleted): a model cannot be loaded from it; train the run again (move its %s away first) or export it with -checkpoints=last",
+				path, results.MetricsFile)
+		}
 		return "", fmt.Errorf("train: %q is neither a checkpoint directory (with %s) nor a run directory with checkpoints", path, StateFile)
 	}
 	return latest.Dir, nil

@@ -306,6 +306,11 @@ func TestNoCheckpointKeepsTrainedMetrics(t *testing.T) {
 	if cps, err := ListCheckpoints(dir); err != nil || len(cps) != 0 {
 		t.Fatalf("checkpoints left after removing them: %v %v", cps, err)
 	}
+	// A few-shot source (from_checkpoint) there: the error says why.
+	if _, err := ResolveCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "holds no checkpoint, only its metrics") ||
+		!strings.Contains(err.Error(), "-checkpoints=last") {
+		t.Errorf("ResolveCheckpoint(run dir without checkpoints) = %v", err)
+	}
 	before, err := os.ReadFile(metrics)
 	if err != nil {
 		t.Fatal(err)
