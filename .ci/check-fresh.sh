@@ -143,7 +143,8 @@ ln -s "${FAKES}/go" "${SANDBOX}/goroot/bin/go"
 ln -s "${FAKES}/gofmt" "${SANDBOX}/goroot/bin/gofmt"
 
 # gpucheck is skipped: it builds Go binaries (the fake go builds nothing) and uses no
-# Debian package that it does not probe for first (PyTorch is optional there).
+# Debian package that it does not probe for first (PyTorch is optional there);
+# gpuresume, which continues gpucheck's output, is skipped with it.
 echo "check-fresh: running .ci/test.sh in ${SANDBOX} (no Jupyter, no Chromium; apt-get and go are fakes)"
 set +e
 env -i HOME="${SANDBOX}/home" PATH="${FAKES}:${SYSBIN}" TERM=dumb LANG=C.UTF-8 \

@@ -231,7 +231,12 @@ stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXE
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground|TestBrowserPicker' .
 stage slurm bash .ci/slurm-test.sh
 stage gpucheck env GPU_CHECK_BACKEND=go GPU_CHECK_WORK="${CMEMAE_CI_DIR}/gpu-check-work" bash .ci/gpu-check.sh "${CMEMAE_CI_DIR}/gpu-check"
-stage gpuresume gpu_resume
+# gpuresume continues gpucheck's output: skipping gpucheck skips it too.
+if [[ " ${CMEMAE_SKIP:-} " == *" gpucheck "* ]]; then
+  SUMMARY+=("$(printf '%-10s %8s  %s' gpuresume - "skipped (continues gpucheck, which was skipped)")")
+else
+  stage gpuresume gpu_resume
+fi
 
 echo
 echo "=== the GoNB kernel used here is registered in ${JUPYTER_DATA_DIR} (CI's own, not your Jupyter's);"
