@@ -54,12 +54,18 @@ declare -a SUMMARY=()
 FAILED=0
 T0=$(date +%s)
 
+# skipping NAME: whether CMEMAE_SKIP names stage NAME.
+skipping() { [[ " ${CMEMAE_SKIP:-} " == *" $1 "* ]]; }
+
+# skipped NAME WHY: records stage NAME as skipped, and why.
+skipped() { SUMMARY+=("$(printf '%-10s %8s  %s' "$1" "-" "skipped ($2)")"); }
+
 # stage NAME COMMAND...: runs COMMAND, timing it and recording the outcome.
 stage() {
   local name="$1"
   shift
-  if [[ " ${CMEMAE_SKIP:-} " == *" ${name} "* ]]; then
-    SUMMARY+=("$(printf '%-10s %8s  %s' "${name}" "-" "skipped (CMEMAE_SKIP)")")
+  if skipping "${name}"; then
+    skipped "${name}" CMEMAE_SKIP
     return 0
   fi
   printf '\n=== [%s] %s: %s\n' "$(date -u +%H:%M:%S)" "${name}" "$*"
@@ -232,8 +238,8 @@ stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXE
 stage slurm bash .ci/slurm-test.sh
 stage gpucheck env GPU_CHECK_BACKEND=go GPU_CHECK_WORK="${CMEMAE_CI_DIR}/gpu-check-work" bash .ci/gpu-check.sh "${CMEMAE_CI_DIR}/gpu-check"
 # gpuresume continues gpucheck's output: skipping gpucheck skips it too.
-if [[ " ${CMEMAE_SKIP:-} " == *" gpucheck "* ]]; then
-  SUMMARY+=("$(printf '%-10s %8s  %s' gpuresume - "skipped (continues gpucheck, which was skipped)")")
+if skipping gpucheck; then
+  skipped gpuresume "continues gpucheck, which was skipped"
 else
   stage gpuresume gpu_resume
 fi
