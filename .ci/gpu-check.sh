@@ -606,7 +606,7 @@ train() {
   local s c
   local seeds="${GPU_CHECK_SEEDS:-1 2 3}" targets="0 1 2 3 4 5 6 7 8 9"
   # One architecture after the other, each for every seed: the spatial latent
-  # first, since the flat one's seeds 1 and 2 ship already
+  # first, since the flat one's seeds 1–3 ship already
   # (notebooks/results-full-budget, trained on CPU); on the GPU they follow as
   # the cross-backend check.
   local configs=("memae mnist" "ae mnist" "memae mnist-flat" "ae mnist-flat")

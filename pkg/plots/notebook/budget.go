@@ -28,12 +28,12 @@ var budgetEffects = map[string]string{
 		"thesis's PyTorch modules 0.873 ± 0.009), against the paper's 0.9751; the shipped seed-1 run gives " +
 		"0.855. After 5 epochs MemAE still trails the plain AE (shipped: 0.881 flat); the paper's " +
 		"MemAE > AE shows only with more training (the shipped 100-epoch flat runs, budget `full`, " +
-		"seeds 1 and 2: MemAE 0.960, AE 0.956). With one seed there are no " +
+		"seeds 1–3: MemAE 0.961, AE 0.957). With one seed there are no " +
 		"error bars: differences below about 0.01 are seed noise.",
 	Full: "**The thesis's scale:** 100 epochs (few-shot: 50), all training images, learning rate 1e-4, " +
 		"batch 64, its seeds. Compare directly with the paper's numbers. Shipped so far: the MNIST " +
-		"baseline with the flat latent, seeds 1 and 2 (MemAE 0.960, AE 0.956 mean max-over-epochs AUROC, " +
-		"on 2 CPU cores in 75–85 minutes per seed), and with the spatial latent, seed 1 (MemAE 0.941, AE 0.948); " +
+		"baseline with the flat latent, seeds 1–3 (MemAE 0.961, AE 0.957 mean max-over-epochs AUROC, " +
+		"on 2 CPU cores in 33–85 minutes per seed), and with the spatial latent, seed 1 (MemAE 0.941, AE 0.948); " +
 		"the conditional experiment with C-MemAE's three self-selection rules, seeds 1, 2 and 3 (means of the " +
 		"seeds: C-MemAE known 0.983, multiple AEs 0.987, conditional AE 0.915; self-selecting: C-MemAE by " +
 		"the sum 0.742, by the largest similarity 0.868, by the reconstruction error 0.914, the multiple AEs " +
