@@ -605,10 +605,9 @@ train() {
   local -a jobs=()
   local s c
   local seeds="${GPU_CHECK_SEEDS:-1 2 3}" targets="0 1 2 3 4 5 6 7 8 9"
-  # One architecture after the other, each for every seed: the spatial latent
-  # first, since the flat one's seeds 1–3 ship already
-  # (notebooks/results-full-budget, trained on CPU); on the GPU they follow as
-  # the cross-backend check.
+  # One architecture after the other, each for every seed, the spatial latent
+  # first. Both latents' seeds 1–3 ship (notebooks/results-full-budget, trained
+  # on CPU), so on the GPU every run is the cross-backend check against them.
   local configs=("memae mnist" "ae mnist" "memae mnist-flat" "ae mnist-flat")
   local flags="" keys=""
   if [[ "${MODE}" == go ]]; then
