@@ -33,7 +33,7 @@ var budgetEffects = map[string]string{
 	Full: "**The thesis's scale:** 100 epochs (few-shot: 50), all training images, learning rate 1e-4, " +
 		"batch 64, its seeds. Compare directly with the paper's numbers. Shipped so far: the MNIST " +
 		"baseline with the flat latent, seeds 1–3 (MemAE 0.961, AE 0.957 mean max-over-epochs AUROC, " +
-		"on 2 CPU cores in 33–85 minutes per seed), and with the spatial latent, seeds 1–3 (MemAE 0.945, AE 0.951); " +
+		"on 2 CPU cores in 33–85 minutes per seed), and with the spatial latent, seeds 1–3 (MemAE 0.945, AE 0.950); " +
 		"the conditional experiment with C-MemAE's three self-selection rules, seeds 1, 2 and 3 (means of the " +
 		"seeds: C-MemAE known 0.983, multiple AEs 0.987, conditional AE 0.915; self-selecting: C-MemAE by " +
 		"the sum 0.742, by the largest similarity 0.868, by the reconstruction error 0.914, the multiple AEs " +
