@@ -384,6 +384,20 @@ func TestTable(t *testing.T) {
 	if out != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
 	}
+	// -transpose: the same cells, a line per configuration.
+	out, err = runCmd(t, context.Background(), "table", "-transpose", filepath.Join(root, "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "  params            0       1    mean      sd         seeds\n" +
+		"  model=ae     0.9500  0.7900  0.8700  0.0000  1,2 (3: 1/2)\n" +
+		"  model=memae  0.9800  0.8800  0.9300  0.0071           1,2\n"
+	if out != want {
+		t.Errorf("table -transpose:\n%s\nwant:\n%s", out, want)
+	}
+	if _, err := runCmd(t, context.Background(), "table", "-transpose", "-latex", root); err == nil || !strings.Contains(err.Error(), "-transpose applies to the text table only") {
+		t.Errorf("table -transpose -latex: %v, want an error naming -transpose", err)
+	}
 	out, err = runCmd(t, context.Background(), "table", "-latex", "-caption", "Baseline", root)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/cmemae/cmemae/pkg/results"
 )
@@ -25,7 +26,10 @@ means, a row "sd" (how far the seeds move a column's mean: the sample standard
 deviation over the seeds that have all its classes of each seed's mean; shown
 when a column has two such seeds), and a row naming the seeds each column
 averages ("1 (2: 4/10)": seed 2 for 4 of its 10 classes); sd and seeds in the
-text table only. -latex prints a booktabs LaTeX table instead.
+text table only. -latex prints a booktabs LaTeX table instead. -transpose
+swaps the text table's lines and columns: a line per configuration, a column
+per class, then mean, sd and seeds; for sweeps with many configurations (the
+few-shot experiments have 64).
 A * marks cells with runs that stopped before trainer.max_epochs (interrupted or
 still training); they are listed below the table.
 
@@ -47,6 +51,7 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	metricName := fset.String("metric", "auroc", "metric: auroc | selection_accuracy")
 	caption := fset.String("caption", "", "LaTeX caption")
 	label := fset.String("label", "", "LaTeX label")
+	transpose := fset.Bool("transpose", false, "text table: a line per configuration, a column per class (for sweeps with many configurations)")
 	pos, err := parseFlags("table", args, fset)
 	if err != nil {
 		return err
@@ -60,6 +65,9 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	metric, ok := tableMetrics[*metricName]
 	if !ok {
 		return usageError{fmt.Errorf("table: unknown metric %q (valid: auroc, selection_accuracy)", *metricName)}
+	}
+	if *transpose && *latex {
+		return usageError{fmt.Errorf("table: -transpose applies to the text table only; drop it or -latex")}
 	}
 	if len(pos) > 1 {
 		return usageError{fmt.Errorf("table: one results directory expected, got %q", pos)}
@@ -95,8 +103,9 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		printUnfinished(stderr, unfinished, note)
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "class\t%s\t\n", strings.Join(p.ColLabels, "\t"))
+	// The text table as a grid of cells: a header line, a line per class,
+	// then mean, sd and seeds; -transpose prints its columns as lines.
+	grid := [][]string{append([]string{"class"}, p.ColLabels...)}
 	row := func(label string, vals []float64, marks []bool) {
 		cells := make([]string, len(vals))
 		for i, v := range vals {
@@ -108,7 +117,7 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 				cells[i] += "*"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t\n", label, strings.Join(cells, "\t"))
+		grid = append(grid, append([]string{label}, cells...))
 	}
 	colMarked := make([]bool, len(p.ColLabels))
 	for i, l := range p.RowLabels {
@@ -122,7 +131,26 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if sd, ok := seedSpread(tab.MaxOverEpochs(metric), cols, metric, p.ColLabels, complete); ok {
 		row("sd", sd, colMarked)
 	}
-	fmt.Fprintf(tw, "seeds\t%s\t\n", strings.Join(seeds, "\t"))
+	grid = append(grid, append([]string{"seeds"}, seeds...))
+	if *transpose {
+		grid = transposeCells(grid)
+		grid[0][0] = "configuration"
+		if len(tab.Unique(results.ByExperiment)) == 1 {
+			grid[0][0] = "params"
+		}
+		// Configurations read better left-aligned: pad them to one width.
+		width := 0
+		for _, line := range grid {
+			width = max(width, utf8.RuneCountInString(line[0]))
+		}
+		for _, line := range grid {
+			line[0] += strings.Repeat(" ", width-utf8.RuneCountInString(line[0]))
+		}
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	for _, line := range grid {
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(line, "\t"))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -226,6 +254,22 @@ func unfinishedCells(tab results.Table, progress []results.RunProgress, p result
 		}
 	}
 	return marked, unfinished
+}
+
+// transposeCells turns the lines of grid into its columns; every line of grid
+// has the same length.
+func transposeCells(grid [][]string) [][]string {
+	if len(grid) == 0 {
+		return nil
+	}
+	out := make([][]string, len(grid[0]))
+	for j := range out {
+		out[j] = make([]string, len(grid))
+		for i, line := range grid {
+			out[j][i] = line[j]
+		}
+	}
+	return out
 }
 
 // printUnfinished lists the runs behind the * marks.

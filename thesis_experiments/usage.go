@@ -12,7 +12,7 @@ import (
 
 const usageHead = `Usage: go run ./thesis_experiments [flags] [key=value ...]
        go run ./thesis_experiments bench [models...] [-batch 64] [-seconds 5] [-torch path|off]
-       go run ./thesis_experiments table [-latex] [results/<experiment>]
+       go run ./thesis_experiments table [-latex | -transpose] [results/<experiment>]
        go run ./thesis_experiments sbatch [-tasks n] [-parallel k] [-time t] [-cpus c] [-gpus g] [key=value ...]
        go run ./thesis_experiments export [-checkpoints[=last]] <results directory> <destination>
 
