@@ -22,7 +22,9 @@
 #   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
 #      shipped   notebooks 01-04 executed on the shipped cpu-budget results with training
 #                forbidden (CMEMAE_BUDGET=cpu CMEMAE_NO_TRAIN=1, empty results directory)
-#                into notebooks/executed/shipped/; shipcheck checks them as nbcheck does
+#                into notebooks/executed/shipped/, and 02-03 on the shipped full-budget
+#                results (CMEMAE_BUDGET=full) into notebooks/executed/shipped-full/;
+#                shipcheck checks them as nbcheck does
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart and
 #                drive 05_playground's widgets; Chromium alone switches 04's executed
 #                checkpoint picker; screenshots in notebooks/executed/
@@ -156,13 +158,35 @@ run_notebooks() {
   execute_notebooks "${EXECUTED}" "${NOTEBOOK_RESULTS}" notebooks/*.ipynb
 }
 
-# The notebooks that open on the shipped cpu-budget results (notebooks/results-cpu-budget),
-# executed with training forbidden (CMEMAE_NO_TRAIN) and an empty results directory:
-# every figure must come from the shipped files. 00 and 05 train by design.
+# The notebooks that open on the shipped results, executed with training forbidden
+# (CMEMAE_NO_TRAIN) and an empty results directory: every figure must come from the
+# shipped files. At the cpu budget (notebooks/results-cpu-budget) 01-04 (00 and 05 train
+# by design); at the full budget (notebooks/results-full-budget) those whose experiments
+# ship whole there (.ci/shipped-notebooks.sh).
+# shellcheck source=shipped-notebooks.sh
+source "${REPO}/.ci/shipped-notebooks.sh"
 SHIPPED_EXECUTED="${EXECUTED}/shipped"
+SHIPPED_FULL_EXECUTED="${EXECUTED}/shipped-full"
 run_shipped_notebooks() {
   shopt -s nullglob
-  CMEMAE_BUDGET=cpu CMEMAE_NO_TRAIN=1 execute_notebooks "${SHIPPED_EXECUTED}" "${CMEMAE_CI_DIR}/results-shipped" notebooks/0[1-4]_*.ipynb
+  local rc=0
+  # shellcheck disable=SC2086 # the globs expand here
+  CMEMAE_BUDGET=cpu CMEMAE_NO_TRAIN=1 execute_notebooks "${SHIPPED_EXECUTED}" "${CMEMAE_CI_DIR}/results-shipped" \
+    notebooks/${CMEMAE_SHIPPED_CPU_NOTEBOOKS} || rc=1
+  # shellcheck disable=SC2086
+  CMEMAE_BUDGET=full CMEMAE_NO_TRAIN=1 execute_notebooks "${SHIPPED_FULL_EXECUTED}" "${CMEMAE_CI_DIR}/results-shipped-full" \
+    notebooks/${CMEMAE_SHIPPED_FULL_NOTEBOOKS} || rc=1
+  return "${rc}"
+}
+
+# check_shipped_notebooks: shipcheck, nbcheck's checks on both budgets' executions.
+check_shipped_notebooks() {
+  local rc=0
+  in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${SHIPPED_EXECUTED}" CMEMAE_EXPECTED_NOTEBOOKS="${CMEMAE_SHIPPED_CPU_NOTEBOOKS}" \
+    go test -count=1 -v -run 'TestExecutedNotebooks' . || rc=1
+  in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${SHIPPED_FULL_EXECUTED}" CMEMAE_EXPECTED_NOTEBOOKS="${CMEMAE_SHIPPED_FULL_NOTEBOOKS}" \
+    go test -count=1 -v -run 'TestExecutedNotebooks' . || rc=1
+  return "${rc}"
 }
 
 stage fresh bash .ci/check-fresh.sh
@@ -231,8 +255,7 @@ stage notebooks run_notebooks
 stage nbcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -run 'TestExecutedNotebooks|TestNotebookSetup' .
 stage shipped run_shipped_notebooks
-stage shipcheck in_repocheck env CMEMAE_EXECUTED_NOTEBOOKS="${SHIPPED_EXECUTED}" CMEMAE_EXPECTED_NOTEBOOKS='0[1-4]_*.ipynb' \
-  go test -count=1 -v -run 'TestExecutedNotebooks' .
+stage shipcheck check_shipped_notebooks
 stage browser in_repocheck env CMEMAE_BROWSER_TEST=1 CMEMAE_ARTIFACTS_DIR="${EXECUTED}" CMEMAE_EXECUTED_NOTEBOOKS="${EXECUTED}" \
   go test -count=1 -v -timeout 40m -run 'TestBrowserRunsQuickstart|TestBrowserPlayground|TestBrowserPicker' .
 stage slurm bash .ci/slurm-test.sh
