@@ -80,9 +80,10 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cols := results.ByConfiguration
+	cols, colsName := results.ByConfiguration, "configuration"
 	if len(tab.Unique(results.ByExperiment)) == 1 {
-		cols = results.ByParams // one experiment: its name would repeat in every column
+		// One experiment: its name would repeat in every column.
+		cols, colsName = results.ByParams, "params"
 	}
 	p, err := tab.MaxOverEpochs(metric).MeanOverSeeds().Pivot(results.ByTestSet, cols, metric)
 	if err != nil {
@@ -134,10 +135,7 @@ func runTable(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	grid = append(grid, append([]string{"seeds"}, seeds...))
 	if *transpose {
 		grid = transposeCells(grid)
-		grid[0][0] = "configuration"
-		if len(tab.Unique(results.ByExperiment)) == 1 {
-			grid[0][0] = "params"
-		}
+		grid[0][0] = colsName
 		// Configurations read better left-aligned: pad them to one width.
 		width := 0
 		for _, line := range grid {
