@@ -170,7 +170,7 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return fmt.Errorf("sbatch: %w", err)
 	}
-	if old, err := os.ReadFile(out); err == nil && string(old) != script {
+	if old, err := os.ReadFile(out); err == nil && withoutDate(string(old)) != withoutDate(script) {
 		fmt.Fprintf(stderr, "sbatch: replacing %s, written before for other arguments or options "+
 			"(its runs stay in the results; give -o <file> to keep both scripts)\n", out)
 	}
@@ -249,6 +249,21 @@ func arraySpec(tasks, parallel int) string {
 	return spec
 }
 
+// scriptDateLine begins the script's line that says when it was written.
+const scriptDateLine = "# C-MemAE runs on Slurm, written by `thesis_experiments sbatch` on "
+
+// withoutDate is a script without the line that says when it was written, so
+// that the same script written again a second later is still the same.
+func withoutDate(script string) string {
+	var b strings.Builder
+	for line := range strings.Lines(script) {
+		if !strings.HasPrefix(line, scriptDateLine) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
 // sbatchScript renders the batch script.
 func sbatchScript(o sbatchOptions, p sbatchPlan) string {
 	var b strings.Builder
@@ -258,7 +273,7 @@ func sbatchScript(o sbatchOptions, p sbatchPlan) string {
 	}
 	array := arraySpec(p.tasks, o.parallel)
 	fmt.Fprintf(&b, "#!/bin/bash\n")
-	fmt.Fprintf(&b, "# C-MemAE runs on Slurm, written by `thesis_experiments sbatch` on %s.\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "%s%s.\n", scriptDateLine, time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "# %d run(s) (list them: %s -n %s) in %d array task(s): task i trains the trainings t\n",
 		p.runs, shellQuote(p.bin), shellJoin(p.args), p.tasks)
 	fmt.Fprintf(&b, "# with (t-1) mod %d = i (a run, or runs that share one training, e.g. conditional known\n", p.tasks)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -197,6 +198,20 @@ func TestSbatchScriptNames(t *testing.T) {
 	}
 	if msg := sbatch("experiment=conditional_mnist", "model=memae"); !strings.Contains(msg, "sbatch: replacing "+filepath.Join(root, "conditional_mnist", "slurm", "conditional_mnist.sbatch")+", written before for other arguments") {
 		t.Errorf("rewriting a script for other arguments: stderr %q", msg)
+	}
+	// The same arguments again, a while later: the script differs only in
+	// the line that says when it was written, and replaces nothing.
+	script := filepath.Join(root, "conditional_mnist", "slurm", "conditional_mnist.sbatch")
+	b, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dated := regexp.MustCompile("(written by `thesis_experiments sbatch` on )[^\\n]*\\.\n")
+	if !dated.Match(b) {
+		t.Fatalf("%s has no line saying when it was written:\n%s", script, b)
+	}
+	if err := os.WriteFile(script, dated.ReplaceAll(b, []byte("${1}2001-02-03T04:05:06Z.\n")), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	if msg := sbatch("experiment=conditional_mnist", "model=memae"); strings.Contains(msg, "replacing") {
 		t.Errorf("the same arguments again: stderr %q", msg)
