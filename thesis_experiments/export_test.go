@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,6 +74,38 @@ func TestExport(t *testing.T) {
 		t.Errorf("export -checkpoints=last exported %+v, %v; want epoch_0002 alone", cps, err)
 	}
 
+	// A list of epochs exports those; the memory change between all the
+	// source's checkpoints goes along, the same as computed from them.
+	// Exporting all checkpoints writes none.
+	if _, err := os.Stat(filepath.Join(copied, train.MemoryChangeFile)); !os.IsNotExist(err) {
+		t.Errorf("export -checkpoints (all) wrote %s (%v)", train.MemoryChangeFile, err)
+	}
+	some := filepath.Join(t.TempDir(), "some")
+	out, err = runCmd(t, context.Background(), "export", "-checkpoints=0,last", src, some)
+	if err != nil || !strings.Contains(out, "exported 1 runs (2 checkpoints)") || !strings.Contains(out, "1 runs keep the memory change between all their checkpoints in memory_change.csv") {
+		t.Errorf("export -checkpoints=0,last: %v\n%s", err, out)
+	}
+	if cps, err := train.ListCheckpoints(filepath.Join(some, rel)); err != nil || len(cps) != 2 || cps[0].Name != "init" || cps[1].Name != "epoch_0002" {
+		t.Errorf("export -checkpoints=0,last exported %+v, %v; want init and epoch_0002", cps, err)
+	}
+	wantEpochs, wantChanges, err := train.MemoryChanges(finished[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotEpochs, gotChanges, err := train.MemoryChanges(filepath.Join(some, rel))
+	if err != nil || !slices.Equal(gotEpochs, wantEpochs) || !slices.EqualFunc(gotChanges, wantChanges, slices.Equal) || len(gotChanges) != 2 {
+		t.Errorf("exported memory change %v %v (%v), want the source's %v %v", gotEpochs, gotChanges, err, wantEpochs, wantChanges)
+	}
+	// An epoch the run lacks stops the export before anything is written.
+	none := filepath.Join(t.TempDir(), "none")
+	if _, err := runCmd(t, context.Background(), "export", "-checkpoints=0,7", src, none); err == nil ||
+		!strings.Contains(err.Error(), finished[0]+": no checkpoint of epoch 7 (it has init, epoch_0001, epoch_0002)") {
+		t.Errorf("export -checkpoints=0,7: %v", err)
+	}
+	if _, err := os.Stat(none); !os.IsNotExist(err) {
+		t.Errorf("the refused export wrote %s (%v)", none, err)
+	}
+
 	// A finished run without checkpoints is exported and named.
 	if err := os.RemoveAll(filepath.Join(finished[0], results.CheckpointsDir)); err != nil {
 		t.Fatal(err)
@@ -90,7 +123,8 @@ func TestExport(t *testing.T) {
 		{[]string{src, filepath.Join(src, "inside")}, "lies inside the results directory"},
 		{[]string{src}, "a results directory and a destination expected"},
 		{[]string{filepath.Join(src, "missing"), dst}, "missing"},
-		{[]string{"-checkpoints=every", src, dst}, "-checkpoints=every: give -checkpoints"},
+		{[]string{"-checkpoints=every", src, dst}, `-checkpoints=every: "every" is not an epoch; give -checkpoints`},
+		{[]string{"-checkpoints=0,-1", src, dst}, `"-1" is not an epoch`},
 	} {
 		_, err := runCmd(t, context.Background(), append([]string{"export"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

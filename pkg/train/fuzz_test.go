@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,6 +82,28 @@ func FuzzState(f *testing.F) {
 		}
 		if _, err := models.New(st.Model); err != nil {
 			t.Fatalf("accepted state whose model cannot be built: %v", err)
+		}
+	})
+}
+
+// FuzzMemoryChanges: any memory_change.csv content is chained epochs with one
+// row of changes per pair, or an error; no panic.
+func FuzzMemoryChanges(f *testing.F) {
+	f.Add([]byte("from_epoch,to_epoch,memory_0,memory_1\n0,1,0.5,0.25\n1,5,1e-05,0\n"))
+	f.Add([]byte("from_epoch,to_epoch,memory_0\n0,1,NaN\n1,2,\"3\"\n"))
+	f.Add([]byte("from_epoch,to_epoch,memory_0\n-1,1,0\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		epochs, changes, err := parseMemoryChanges(bytes.NewReader(in))
+		if err != nil {
+			return
+		}
+		if len(changes) == 0 || len(epochs) != len(changes)+1 {
+			t.Fatalf("%d epochs for %d rows of changes", len(epochs), len(changes))
+		}
+		for j := range changes {
+			if epochs[j+1] <= epochs[j] || len(changes[j]) != len(changes[0]) || len(changes[0]) == 0 {
+				t.Fatalf("epochs %v, changes %v", epochs, changes)
+			}
 		}
 	})
 }

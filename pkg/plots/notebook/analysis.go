@@ -12,7 +12,6 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/cmemae/cmemae/pkg/metrics"
 	"github.com/cmemae/cmemae/pkg/models"
 	"github.com/cmemae/cmemae/pkg/train"
 )
@@ -199,49 +198,4 @@ func DecodeMemory(b compute.Backend, ck *train.Checkpoint, k int) (imgs []float3
 	}
 	imgs, err = tensors.CopyFlatData[float32](outs[0])
 	return imgs, n, err
-}
-
-// MemoryChanges loads every checkpoint of a run (init, epoch_0001, …) and
-// returns their epochs and, for each consecutive pair and each memory, the
-// memory change 1 − mean_i (cos(m_i, prev_i) + 1)/2 (changes[j][k]: from
-// epochs[j] to epochs[j+1], memory k).
-func MemoryChanges(runDir string) (epochs []int, changes [][]float64, err error) {
-	cps, err := train.ListCheckpoints(runDir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("notebook: %w", err)
-	}
-	if len(cps) < 2 {
-		return nil, nil, fmt.Errorf("notebook: %s has %d checkpoints, need at least 2", runDir, len(cps))
-	}
-	var prev [][]float32
-	for _, cp := range cps {
-		ck, err := train.LoadCheckpoint(cp.Dir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("notebook: %w", err)
-		}
-		mems, err := ck.Model.Memories(ck.Store)
-		if err != nil {
-			return nil, nil, fmt.Errorf("notebook: checkpoint %s: %w", cp.Dir, err)
-		}
-		cur := make([][]float32, len(mems))
-		for k, t := range mems {
-			if cur[k], err = tensors.CopyFlatData[float32](t); err != nil {
-				return nil, nil, err
-			}
-		}
-		if prev != nil {
-			if len(prev) != len(cur) || len(prev[0]) != len(cur[0]) {
-				return nil, nil, fmt.Errorf("notebook: memory shape changes at checkpoint %s", cp.Name)
-			}
-			row := make([]float64, len(cur))
-			n, c := mems[0].Shape().Dim(0), mems[0].Shape().Dim(1)
-			for k := range cur {
-				row[k] = metrics.MemoryChange(prev[k], cur[k], n, c)
-			}
-			changes = append(changes, row)
-		}
-		epochs = append(epochs, cp.Epoch)
-		prev = cur
-	}
-	return epochs, changes, nil
 }

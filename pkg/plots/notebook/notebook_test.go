@@ -122,7 +122,7 @@ func TestRunLoadAnalyse(t *testing.T) {
 	if err != nil || m != 10 || len(imgs) != 10*28*28 {
 		t.Fatalf("DecodeMemory: %d items, %d values, %v", m, len(imgs), err)
 	}
-	epochs, changes, err := MemoryChanges(dir)
+	epochs, changes, err := train.MemoryChanges(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
