@@ -30,6 +30,10 @@ type HeatmapChart struct {
 	Format   string
 	// Min, Max fix the colour scale when Min < Max; otherwise the data range.
 	Min, Max float64
+	// LogScale colours the cells by the log₁₀ of their values, for values that
+	// span orders of magnitude (all must be > 0); annotations still show the
+	// values, and the colour bar is labelled in powers of ten.
+	LogScale bool
 	// ColorBarLabel is written along the colour bar (e.g. "AUROC").
 	ColorBarLabel string
 	// ColorMap of the cells (nil → Moreland's smooth blue–red diverging map).
@@ -54,14 +58,33 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 		return nil, errors.New("plots: Heatmap: empty matrix")
 	}
 	cols := len(c.Values[0])
+	// shade is what the colours show: the values, or their log₁₀.
+	shade, from, to := c.Values, c.Min, c.Max
+	if c.LogScale {
+		if c.Min < c.Max && c.Min <= 0 {
+			return nil, fmt.Errorf("plots: Heatmap: colour range %v…%v; LogScale needs Min > 0", c.Min, c.Max)
+		}
+		shade = make([][]float64, rows)
+		from, to = math.Log10(c.Min), math.Log10(c.Max)
+	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for r, row := range c.Values {
 		if len(row) != cols {
 			return nil, fmt.Errorf("plots: Heatmap: row %d has %d values, row 0 has %d", r, len(row), cols)
 		}
-		for _, v := range row {
+		if c.LogScale {
+			shade[r] = make([]float64, cols)
+		}
+		for col, v := range row {
 			if math.IsInf(v, 0) {
 				return nil, fmt.Errorf("plots: Heatmap: infinite value in row %d", r)
+			}
+			if c.LogScale {
+				if v <= 0 {
+					return nil, fmt.Errorf("plots: Heatmap: value %v in row %d, column %d; LogScale needs values > 0", v, r, col)
+				}
+				v = math.Log10(v) // NaN stays NaN
+				shade[r][col] = v
 			}
 			if !math.IsNaN(v) {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -77,8 +100,8 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 	if len(c.ColLabels) != 0 && len(c.ColLabels) != cols {
 		return nil, fmt.Errorf("plots: Heatmap: %d column labels for %d columns", len(c.ColLabels), cols)
 	}
-	if c.Min < c.Max {
-		lo, hi = c.Min, c.Max
+	if from < to {
+		lo, hi = from, to
 	}
 	if lo == hi {
 		lo, hi = lo-0.5, hi+0.5
@@ -100,7 +123,7 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel
 	p.Y.Label.Text = c.YLabel
-	hm := plotter.NewHeatMap(heatGrid{c.Values}, pal)
+	hm := plotter.NewHeatMap(heatGrid{shade}, pal)
 	hm.Min, hm.Max = lo, hi
 	hm.NaN = color.Gray{Y: 0xd0}
 	hm.Underflow, hm.Overflow = pal.Colors()[0], pal.Colors()[nColors-1]
@@ -136,7 +159,7 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 				lab.XYs = append(lab.XYs, plotter.XY{X: float64(col), Y: float64(rows - 1 - r)})
 				lab.Labels = append(lab.Labels, s)
 				st := text.Style{Color: color.Black, Font: font.From(plotter.DefaultFont, annotationSize(rows, cols)), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YCenter}
-				if !math.IsNaN(v) && luminance(colorAt(pal, lo, hi, v)) < 0.45 {
+				if !math.IsNaN(v) && luminance(colorAt(pal, lo, hi, shade[r][col])) < 0.45 {
 					st.Color = color.White
 				}
 				styles = append(styles, st)
@@ -157,6 +180,9 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 	cb.HideX()
 	cb.Y.Padding = 0
 	cb.Y.Label.Text = c.ColorBarLabel
+	if c.LogScale {
+		cb.Y.Tick.Marker = powerTicks{}
+	}
 	cb.Title.Text = " " // keep the same top margin as the heatmap's title
 
 	f := FromPlot(p, c.Width, c.Height)
@@ -221,4 +247,26 @@ func colorAt(p palette.Palette, lo, hi, v float64) color.Color {
 func luminance(c color.Color) float64 {
 	r, g, b, _ := c.RGBA()
 	return (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 0xffff
+}
+
+// powerTicks labels a log₁₀ axis at its whole exponents ("1e-04"), with
+// unlabelled ticks at 2…9 times each power when they fit.
+type powerTicks struct{}
+
+func (powerTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(min); e <= max; e++ {
+		if e >= min {
+			ticks = append(ticks, plot.Tick{Value: e, Label: fmt.Sprintf("%.0e", math.Pow(10, e))})
+		}
+		if max-min > 4 {
+			continue // minor ticks would crowd the bar
+		}
+		for m := 2.0; m < 10; m++ {
+			if v := e + math.Log10(m); v >= min && v <= max {
+				ticks = append(ticks, plot.Tick{Value: v})
+			}
+		}
+	}
+	return ticks
 }

@@ -38,6 +38,9 @@ type LineChart struct {
 	// YMin, YMax fix the Y range when YMin < YMax (e.g. 0..1 for AUROC);
 	// otherwise the range follows the data.
 	YMin, YMax float64
+	// LogY draws the Y axis on a log₁₀ scale, for values that span orders of
+	// magnitude (all must be > 0).
+	LogY bool
 	// Points also draws a marker at every point (useful with few epochs).
 	Points bool
 	// LegendInside draws the legend inside the data area (top right, or where
@@ -86,6 +89,9 @@ func Lines(c LineChart) (*Figure, error) {
 		for j := range s.X {
 			if !isFinite(s.X[j]) || !isFinite(s.Y[j]) {
 				continue
+			}
+			if c.LogY && s.Y[j] <= 0 {
+				return nil, fmt.Errorf("plots: Lines: series %q has y = %v at x = %v; LogY needs values > 0", s.Name, s.Y[j], s.X[j])
 			}
 			xys = append(xys, plotter.XY{X: s.X[j], Y: s.Y[j]})
 			if s.X[j] != math.Trunc(s.X[j]) {
@@ -139,6 +145,10 @@ func Lines(c LineChart) (*Figure, error) {
 	}
 	p.X.Tick.Marker = roundTicks{whole: allIntX}
 	p.Y.Tick.Marker = roundTicks{}
+	if c.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
 	f := FromPlot(p, c.Width, c.Height)
 	if c.LegendInside || named == 0 {
 		return f, nil

@@ -423,3 +423,53 @@ func TestRoundTicks(t *testing.T) {
 		}
 	}
 }
+
+// LogScale colours by log₁₀: over 1e-6…1e-2 the cell of 1e-4 takes the colour
+// map's middle, the ends its ends; the colour bar is labelled in powers of ten.
+func TestHeatmapLogScale(t *testing.T) {
+	img := mustPNG(t)(Heatmap(HeatmapChart{
+		Values: [][]float64{{1e-6, 1e-2}, {1e-4, math.NaN()}}, LogScale: true, Annotate: true, Format: "%.0e",
+	}))
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(-6)
+	cm.SetMax(-2)
+	for _, v := range []float64{-6, -4, -2} {
+		c, _ := cm.At(v)
+		r, g, b, _ := c.RGBA()
+		want := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff}
+		if n := countColor(img, want, 4); n < 40*40 {
+			t.Errorf("colour for 1e%v (%v): %d pixels, want ≥ %d", v, want, n, 40*40)
+		}
+	}
+	var labels []string
+	for _, tk := range (powerTicks{}).Ticks(-6.2, -1.5) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if want := []string{"1e-06", "1e-05", "1e-04", "1e-03", "1e-02"}; !slices.Equal(labels, want) {
+		t.Errorf("colour bar labels %q, want %q", labels, want)
+	}
+	for name, c := range map[string]HeatmapChart{
+		"zero":      {Values: [][]float64{{1e-3, 0}}, LogScale: true},
+		"negative":  {Values: [][]float64{{-1}}, LogScale: true},
+		"range ≤ 0": {Values: [][]float64{{1}}, LogScale: true, Min: 0, Max: 2},
+	} {
+		if _, err := Heatmap(c); err == nil || !strings.Contains(err.Error(), "LogScale needs") {
+			t.Errorf("%s: error %v, want one saying what LogScale needs", name, err)
+		}
+	}
+}
+
+// LogY draws values over orders of magnitude and refuses y ≤ 0.
+func TestLinesLogY(t *testing.T) {
+	series := []Series{{Name: "class 0", X: []float64{1, 2, 3}, Y: []float64{1e-3, 1e-5, 1e-7}}}
+	img := mustPNG(t)(Lines(LineChart{Series: series, LogY: true}))
+	if n := countColor(img, Palette10[0].(color.RGBA), 10); n < 50 {
+		t.Errorf("line colour: %d pixels, want ≥ 50", n)
+	}
+	series[0].Y[1] = 0
+	if _, err := Lines(LineChart{Series: series, LogY: true}); err == nil || !strings.Contains(err.Error(), `series "class 0" has y = 0 at x = 2; LogY needs values > 0`) {
+		t.Errorf("y = 0 on a log axis: %v", err)
+	}
+}
