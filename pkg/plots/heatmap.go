@@ -181,7 +181,7 @@ func Heatmap(c HeatmapChart) (*Figure, error) {
 	cb.Y.Padding = 0
 	cb.Y.Label.Text = c.ColorBarLabel
 	if c.LogScale {
-		cb.Y.Tick.Marker = powerTicks{}
+		cb.Y.Tick.Marker = decadeTicks{inLog: true}
 	}
 	cb.Title.Text = " " // keep the same top margin as the heatmap's title
 
@@ -249,23 +249,32 @@ func luminance(c color.Color) float64 {
 	return (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 0xffff
 }
 
-// powerTicks labels a log₁₀ axis at its whole exponents ("1e-04"), with
-// unlabelled ticks at 2…9 times each power when they fit.
-type powerTicks struct{}
+// decadeTicks marks a log axis at powers of ten, labelled ("1e-04"), and at
+// 2…9 times each, labelled at 2 and 5 when the axis spans under two decades
+// and left out when it spans over four. inLog says the axis holds log₁₀
+// values (a colour bar) rather than values on a log scale (plot.LogScale).
+type decadeTicks struct{ inLog bool }
 
-func (powerTicks) Ticks(min, max float64) []plot.Tick {
+func (t decadeTicks) Ticks(min, max float64) []plot.Tick {
+	lo, hi := min, max
+	if !t.inLog {
+		lo, hi = math.Log10(min), math.Log10(max)
+	}
 	var ticks []plot.Tick
-	for e := math.Floor(min); e <= max; e++ {
-		if e >= min {
-			ticks = append(ticks, plot.Tick{Value: e, Label: fmt.Sprintf("%.0e", math.Pow(10, e))})
-		}
-		if max-min > 4 {
-			continue // minor ticks would crowd the bar
-		}
-		for m := 2.0; m < 10; m++ {
-			if v := e + math.Log10(m); v >= min && v <= max {
-				ticks = append(ticks, plot.Tick{Value: v})
+	for e := math.Floor(lo); e <= hi; e++ {
+		for m := 1.0; m < 10; m++ {
+			v := e + math.Log10(m)
+			if v < lo || v > hi || (m > 1 && hi-lo > 4) {
+				continue
 			}
+			tk := plot.Tick{Value: v}
+			if !t.inLog {
+				tk.Value = m * math.Pow(10, e)
+			}
+			if m == 1 || (hi-lo < 2 && (m == 2 || m == 5)) {
+				tk.Label = fmt.Sprintf("%.0e", m*math.Pow(10, e))
+			}
+			ticks = append(ticks, tk)
 		}
 	}
 	return ticks

@@ -147,7 +147,7 @@ func Lines(c LineChart) (*Figure, error) {
 	p.Y.Tick.Marker = roundTicks{}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = decadeTicks{}
 	}
 	f := FromPlot(p, c.Width, c.Height)
 	if c.LegendInside || named == 0 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cmemae/cmemae/pkg/results"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/vg"
 )
@@ -441,14 +442,25 @@ func TestHeatmapLogScale(t *testing.T) {
 			t.Errorf("colour for 1e%v (%v): %d pixels, want ≥ %d", v, want, n, 40*40)
 		}
 	}
-	var labels []string
-	for _, tk := range (powerTicks{}).Ticks(-6.2, -1.5) {
-		if tk.Label != "" {
-			labels = append(labels, tk.Label)
+	// Ticks: powers of ten over many decades; 2× and 5× labelled too over
+	// few; on a colour bar at log₁₀ values, on a log axis at the values.
+	labels := func(ticks []plot.Tick) (labels []string, values []float64) {
+		for _, tk := range ticks {
+			if tk.Label != "" {
+				labels, values = append(labels, tk.Label), append(values, tk.Value)
+			}
 		}
+		return labels, values
 	}
-	if want := []string{"1e-06", "1e-05", "1e-04", "1e-03", "1e-02"}; !slices.Equal(labels, want) {
-		t.Errorf("colour bar labels %q, want %q", labels, want)
+	if got, _ := labels(decadeTicks{inLog: true}.Ticks(-6.2, -1.5)); !slices.Equal(got, []string{"1e-06", "1e-05", "1e-04", "1e-03", "1e-02"}) {
+		t.Errorf("labels over 4.7 decades: %q", got)
+	}
+	few := []string{"5e-05", "1e-04", "2e-04", "5e-04"}
+	if got, at := labels(decadeTicks{inLog: true}.Ticks(math.Log10(3e-5), math.Log10(9e-4))); !slices.Equal(got, few) || math.Abs(at[2]-math.Log10(2e-4)) > 1e-12 {
+		t.Errorf("colour bar labels over 1.5 decades: %q at %v, want %q", got, at, few)
+	}
+	if got, at := labels(decadeTicks{}.Ticks(3e-5, 9e-4)); !slices.Equal(got, few) || math.Abs(at[2]-2e-4) > 1e-18 {
+		t.Errorf("log axis labels over 1.5 decades: %q at %v, want %q", got, at, few)
 	}
 	for name, c := range map[string]HeatmapChart{
 		"zero":      {Values: [][]float64{{1e-3, 0}}, LogScale: true},
