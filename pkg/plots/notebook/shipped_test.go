@@ -8,12 +8,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cmemae/cmemae/pkg/experiment"
 	"github.com/cmemae/cmemae/pkg/plots"
 	"github.com/cmemae/cmemae/pkg/results"
+	"github.com/cmemae/cmemae/pkg/train"
 )
 
 // fakeShipped writes a shipped cpu-budget tree for exps: one metrics.csv per
@@ -459,8 +461,40 @@ func checkShippedTree(t *testing.T, dir string) {
 		if err != nil || d.IsDir() || d.Name() != results.MetricsFile {
 			return err
 		}
-		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "config.yaml")); err != nil {
+		run := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(run, "config.yaml")); err != nil {
 			t.Errorf("%s: no config.yaml beside it", p)
+		}
+		// A run shipped with some of its checkpoints keeps the memory change
+		// between all of them: from init to its last epoch, one row per epoch,
+		// through every shipped checkpoint.
+		if _, err := os.Stat(filepath.Join(run, train.MemoryChangeFile)); err == nil {
+			epochs, _, err := train.MemoryChanges(run)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			rows, err := results.ReadCSV(p)
+			if err != nil || len(rows) == 0 {
+				t.Errorf("%s: %d rows, %v", p, len(rows), err)
+				return nil
+			}
+			last := 0
+			for _, r := range rows {
+				last = max(last, r.Epoch)
+			}
+			if len(epochs) != last+1 || epochs[0] != 0 || epochs[len(epochs)-1] != last {
+				t.Errorf("%s: memory change over epochs %v, want 0…%d one by one", run, epochs, last)
+			}
+			cps, err := train.ListCheckpoints(run)
+			if err != nil || len(cps) == 0 {
+				t.Errorf("%s: %d checkpoints beside %s, %v", run, len(cps), train.MemoryChangeFile, err)
+			}
+			for _, cp := range cps {
+				if !slices.Contains(epochs, cp.Epoch) {
+					t.Errorf("%s: checkpoint %s outside the memory change's epochs", run, cp.Name)
+				}
+			}
 		}
 		return nil
 	})
