@@ -22,7 +22,7 @@
 #   6. nbcheck   .ci/repocheck checks the executed notebooks (errors, figures)
 #      shipped   notebooks 01-04 executed on the shipped cpu-budget results with training
 #                forbidden (CMEMAE_BUDGET=cpu CMEMAE_NO_TRAIN=1, empty results directory)
-#                into notebooks/executed/shipped/, and 02-03 on the shipped full-budget
+#                into notebooks/executed/shipped/, and 02-04 on the shipped full-budget
 #                results (CMEMAE_BUDGET=full) into notebooks/executed/shipped-full/;
 #                shipcheck checks them as nbcheck does
 #   7. browser   classic Jupyter Notebook + GoNB + headless Chromium run 00_quickstart and
