@@ -75,13 +75,17 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if len(progress) == 0 {
 		return fmt.Errorf("export: no runs (metrics.csv) below %s", src)
 	}
-	// Pick every run's checkpoints first, so that an epoch some run lacks
-	// stops the export before anything is written.
+	// Pick every run's checkpoints and compute the memory changes to keep
+	// first, so that an epoch some run lacks, or a checkpoint that does not
+	// load, stops the export before anything is written.
 	type exportRun struct {
-		dir, out  string
-		cps       []train.CheckpointInfo
-		allOf     int  // how many checkpoints the run has
-		memChange bool // write train.MemoryChangeFile: checkpoints of a memory model left out
+		dir, out string
+		cps      []train.CheckpointInfo
+		// The memory change between all the run's checkpoints, for
+		// train.MemoryChangeFile, when checkpoints of a memory model are
+		// left out.
+		epochs  []int
+		changes [][]float64
 	}
 	var runs []exportRun
 	var unfinished, bare []string
@@ -109,13 +113,16 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		if r.cps, err = checkpoints.pick(all); err != nil {
 			return fmt.Errorf("export: %s: %w", p.Dir, err)
 		}
-		r.allOf = len(all)
 		if len(r.cps) < len(all) && len(all) >= 2 {
 			ck, err := train.LoadCheckpoint(all[0].Dir)
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			r.memChange = ck.Model.HasMemory()
+			if ck.Model.HasMemory() {
+				if r.epochs, r.changes, err = train.MemoryChanges(p.Dir); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+			}
 		}
 		runs = append(runs, r)
 	}
@@ -132,8 +139,8 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 			}
 		}
 		ckpts += len(r.cps)
-		if r.memChange {
-			if _, err := train.WriteMemoryChanges(r.dir, r.out); err != nil {
+		if r.changes != nil {
+			if err := train.WriteMemoryChanges(r.out, r.epochs, r.changes); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			memChanges++

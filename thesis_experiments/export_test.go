@@ -105,6 +105,18 @@ func TestExport(t *testing.T) {
 	if _, err := os.Stat(none); !os.IsNotExist(err) {
 		t.Errorf("the refused export wrote %s (%v)", none, err)
 	}
+	// So does a damaged checkpoint that the memory change needs, though it
+	// is not exported itself.
+	damaged := filepath.Join(finished[0], results.CheckpointsDir, "epoch_0001", train.VariablesFile)
+	if err := os.WriteFile(damaged, []byte("not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, context.Background(), "export", "-checkpoints=0,last", src, none); err == nil || !strings.Contains(err.Error(), "epoch_0001") {
+		t.Errorf("export -checkpoints=0,last with a damaged epoch_0001: %v", err)
+	}
+	if _, err := os.Stat(none); !os.IsNotExist(err) {
+		t.Errorf("the export that failed on a damaged checkpoint wrote %s (%v)", none, err)
+	}
 
 	// A finished run without checkpoints is exported and named.
 	if err := os.RemoveAll(filepath.Join(finished[0], results.CheckpointsDir)); err != nil {

@@ -93,19 +93,18 @@ func memoryChangesOfCheckpoints(runDir string) (epochs []int, changes [][]float6
 	return epochs, changes, nil
 }
 
-// WriteMemoryChanges computes the memory changes of the run at srcRun (see
-// MemoryChanges) and writes them into the run directory dstRun as
-// MemoryChangeFile, atomically. It returns the number of checkpoint pairs.
-func WriteMemoryChanges(srcRun, dstRun string) (int, error) {
-	epochs, changes, err := MemoryChanges(srcRun)
-	if err != nil {
-		return 0, err
+// WriteMemoryChanges writes the memory changes of a run (as MemoryChanges
+// returns them) into the run directory dstRun as MemoryChangeFile,
+// atomically.
+func WriteMemoryChanges(dstRun string, epochs []int, changes [][]float64) error {
+	if len(changes) == 0 || len(epochs) != len(changes)+1 {
+		return fmt.Errorf("train: WriteMemoryChanges: %d epochs for %d changes; want one more epoch than changes, and at least one change", len(epochs), len(changes))
 	}
 	path := filepath.Join(dstRun, MemoryChangeFile)
 	if err := os.MkdirAll(dstRun, 0o755); err != nil {
-		return 0, fmt.Errorf("train: %w", err)
+		return fmt.Errorf("train: %w", err)
 	}
-	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		header := []string{"from_epoch", "to_epoch"}
 		for k := range changes[0] {
@@ -127,9 +126,9 @@ func WriteMemoryChanges(srcRun, dstRun string) (int, error) {
 		return cw.Error()
 	})
 	if err != nil {
-		return 0, fmt.Errorf("train: writing %s: %w", path, err)
+		return fmt.Errorf("train: writing %s: %w", path, err)
 	}
-	return len(changes), nil
+	return nil
 }
 
 // parseMemoryChanges reads a MemoryChangeFile: its header, then rows whose

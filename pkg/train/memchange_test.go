@@ -77,8 +77,11 @@ func TestMemoryChanges(t *testing.T) {
 	if err := ExportWeights(dir, dst); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := WriteMemoryChanges(dir, dst); err != nil || n != 3 {
-		t.Fatalf("WriteMemoryChanges: %d pairs, %v", n, err)
+	if err := WriteMemoryChanges(dst, epochs, changes); err != nil {
+		t.Fatalf("WriteMemoryChanges: %v", err)
+	}
+	if err := WriteMemoryChanges(dst, epochs, changes[:2]); err == nil || !strings.Contains(err.Error(), "4 epochs for 2 changes") {
+		t.Errorf("WriteMemoryChanges with an epoch too many: %v", err)
 	}
 	gotEpochs, gotChanges, err := MemoryChanges(dst)
 	if err != nil {
