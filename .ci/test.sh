@@ -11,7 +11,7 @@
 #   2. gofmt     fails if `gofmt -l` lists files
 #   3. vet       go vet ./... (and the modules .ci/pjrt-install, whose test also runs, and .ci/repocheck)
 #   4. simd/test GOMLX_BACKEND=go go test ./...   (GOEXPERIMENT=simd when it builds)
-#      fuzz      every Fuzz target (IDX, CIFAR, checkpoints, overrides, experiment YAML)
+#      fuzz      every Fuzz target (IDX, CIFAR, checkpoints, memory_change.csv, overrides, experiment YAML)
 #                for CMEMAE_FUZZTIME (3s) each, from its corpus under testdata/fuzz
 #      repocheck the repository checks' own module, .ci/repocheck: Dockerfile,
 #                entrypoint, notebook set-up (its go.mod keeps CI-only dependencies,
