@@ -35,7 +35,7 @@ notebooks/results-cpu-budget and notebooks/results-full-budget were made:
   go run ./thesis_experiments export results/baseline_mnist notebooks/results-full-budget/baseline_mnist
   go run ./thesis_experiments export -checkpoints=last 'results/baseline_mnist/model=memae,model.arch=mnist-flat/seed_1' \
       'notebooks/results-full-budget/baseline_mnist/model=memae,model.arch=mnist-flat/seed_1'
-  go run ./thesis_experiments export -checkpoints=0,1,5,20,last results/memory_analysis_mnist \
+  go run ./thesis_experiments export -checkpoints=1,last results/memory_analysis_mnist \
       notebooks/results-full-budget/memory_analysis_mnist
 
 Unfinished runs are listed and skipped. A listed epoch that a run has no
