@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -139,11 +140,18 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 			}
 		}
 		ckpts += len(r.cps)
-		if r.changes != nil {
+		switch {
+		case r.changes != nil:
 			if err := train.WriteMemoryChanges(r.out, r.epochs, r.changes); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			memChanges++
+		case !checkpoints.none():
+			// Every checkpoint went along: one from an earlier export that
+			// left some out would stand for them.
+			if err := os.Remove(filepath.Join(r.out, train.MemoryChangeFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("export: %w", err)
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "exported %d runs (%d checkpoints) from %s to %s\n", len(runs), ckpts, src, dst)

@@ -96,6 +96,13 @@ func TestExport(t *testing.T) {
 	if err != nil || !slices.Equal(gotEpochs, wantEpochs) || !slices.EqualFunc(gotChanges, wantChanges, slices.Equal) || len(gotChanges) != 2 {
 		t.Errorf("exported memory change %v %v (%v), want the source's %v %v", gotEpochs, gotChanges, err, wantEpochs, wantChanges)
 	}
+	// Exporting all of them over that export drops its memory_change.csv.
+	if _, err := runCmd(t, context.Background(), "export", "-checkpoints", src, some); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(some, rel, train.MemoryChangeFile)); !os.IsNotExist(err) {
+		t.Errorf("export -checkpoints over an export with %s left it (%v)", train.MemoryChangeFile, err)
+	}
 	// An epoch the run lacks stops the export before anything is written.
 	none := filepath.Join(t.TempDir(), "none")
 	if _, err := runCmd(t, context.Background(), "export", "-checkpoints=0,7", src, none); err == nil ||
