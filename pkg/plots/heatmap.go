@@ -248,34 +248,3 @@ func luminance(c color.Color) float64 {
 	r, g, b, _ := c.RGBA()
 	return (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 0xffff
 }
-
-// decadeTicks marks a log axis at powers of ten, labelled ("1e-04"), and at
-// 2…9 times each, labelled at 2 and 5 when the axis spans under two decades
-// and left out when it spans over four. inLog says the axis holds log₁₀
-// values (a colour bar) rather than values on a log scale (plot.LogScale).
-type decadeTicks struct{ inLog bool }
-
-func (t decadeTicks) Ticks(min, max float64) []plot.Tick {
-	lo, hi := min, max
-	if !t.inLog {
-		lo, hi = math.Log10(min), math.Log10(max)
-	}
-	var ticks []plot.Tick
-	for e := math.Floor(lo); e <= hi; e++ {
-		for m := 1.0; m < 10; m++ {
-			v := e + math.Log10(m)
-			if v < lo || v > hi || (m > 1 && hi-lo > 4) {
-				continue
-			}
-			tk := plot.Tick{Value: v}
-			if !t.inLog {
-				tk.Value = m * math.Pow(10, e)
-			}
-			if m == 1 || (hi-lo < 2 && (m == 2 || m == 5)) {
-				tk.Label = fmt.Sprintf("%.0e", m*math.Pow(10, e))
-			}
-			ticks = append(ticks, tk)
-		}
-	}
-	return ticks
-}
