@@ -10,6 +10,7 @@
 //	    config.yaml        the resolved configuration of the run
 //	    metrics.csv        one row per epoch and tested class (see Row)
 //	    checkpoints/       init/ (before training), epoch_0005/, …, last/ (written by package train)
+//	    memory_change.csv  exported runs with checkpoints left out (train.MemoryChangeFile)
 //
 // <experiment> is the experiment's name (e.g. "baseline_mnist"), <params slug>
 // names the swept parameters that distinguish configurations of the same
