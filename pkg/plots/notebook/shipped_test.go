@@ -474,15 +474,12 @@ func checkShippedTree(t *testing.T, dir string) {
 				t.Error(err)
 				return nil
 			}
-			rows, err := results.ReadCSV(p)
-			if err != nil || len(rows) == 0 {
-				t.Errorf("%s: %d rows, %v", p, len(rows), err)
+			progress, err := results.LoadProgress(run)
+			if err != nil || len(progress) != 1 {
+				t.Errorf("%s: progress of %d runs, %v", run, len(progress), err)
 				return nil
 			}
-			last := 0
-			for _, r := range rows {
-				last = max(last, r.Epoch)
-			}
+			last := progress[0].LastEpoch
 			if len(epochs) != last+1 || epochs[0] != 0 || epochs[len(epochs)-1] != last {
 				t.Errorf("%s: memory change over epochs %v, want 0…%d one by one", run, epochs, last)
 			}
