@@ -27,6 +27,7 @@ type runOptions struct {
 	help, dryRun, printCfg bool
 	maxTestImages          int
 	estimate               bool // with -n: measure and print the estimated duration
+	copyTwins              bool // copy a finished twin instead of training (experiment.Twins)
 }
 
 // parseFlags separates flags (anywhere on the command line) from key=value
@@ -62,6 +63,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	fset.BoolVar(&opts.printCfg, "cfg", false, "")
 	fset.IntVar(&opts.maxTestImages, "max-test-images", 0, "")
 	fset.BoolVar(&opts.estimate, "estimate", true, "")
+	fset.BoolVar(&opts.copyTwins, "copy-twins", true, "")
 	var multirun bool // Hydra's -m/--multirun: sweeps need no flag here
 	fset.BoolVar(&multirun, "m", false, "")
 	fset.BoolVar(&multirun, "multirun", false, "")
@@ -99,11 +101,19 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return nil
 	}
+	var twins *experiment.Twins
+	if opts.copyTwins {
+		if twins, err = findTwins(jobs); err != nil {
+			return err
+		}
+	}
 	if opts.dryRun {
 		trainings := experiment.NewTrainings(jobs)
 		for i, j := range jobs {
 			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s", i+1, len(jobs), j.Experiment, j.Targets, j.Experiment.Trainer.MaxEpochs, j.Dir)
-			if first := trainings.First(i); first != i {
+			if src, ok := twinOf(twins, j, opts.maxTestImages); ok {
+				fmt.Fprintf(stdout, " (copied from its finished twin %s)", src)
+			} else if first := trainings.First(i); first != i {
 				fmt.Fprintf(stdout, " (trained along with run %d)", first+1)
 			}
 			if unresumable(j) {
@@ -118,6 +128,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		Messages:      stderr,
 		Progress:      stderr,
 		MaxTestImages: opts.maxTestImages,
+		Twins:         twins,
 		ProgressLabel: func() string { return r.job.label() },
 		OnEpoch: func(j job, er train.EpochResult) {
 			i := r.index[j.Dir]
@@ -265,13 +276,35 @@ func (r *runner) runJob(ctx context.Context, j job, along ...int) error {
 		}
 		return fmt.Errorf("run %s target %v: %w", j.Dir, j.Targets, err)
 	}
-	if len(res.Epochs) == 0 && res.ResumedFrom >= 0 {
+	switch {
+	case res.CopiedFrom != "":
+		fmt.Fprintf(r.stdout, "  copied from %s: a finished run that trained and was evaluated alike (-copy-twins=false trains it instead)\n", res.CopiedFrom)
+	case len(res.Epochs) == 0 && res.ResumedFrom >= 0:
 		fmt.Fprintf(r.stdout, "  already complete (%d epochs)\n", res.ResumedFrom)
 	}
 	if line := bestLine(j); line != "" {
 		fmt.Fprintln(r.stdout, "  "+line)
 	}
 	return nil
+}
+
+// findTwins indexes the finished runs under the jobs' results directories
+// (experiment.Twins).
+func findTwins(jobs []job) (*experiment.Twins, error) {
+	var roots []string
+	for _, j := range jobs {
+		roots = append(roots, j.Experiment.ResultsDir)
+	}
+	return experiment.FindTwins(roots...)
+}
+
+// twinOf is the finished twin that job j would be copied from: none for a
+// run that has started.
+func twinOf(twins *experiment.Twins, j job, maxTestImages int) (string, bool) {
+	if _, err := os.Stat(filepath.Join(j.Dir, results.MetricsFile)); err == nil {
+		return "", false
+	}
+	return twins.Of(j, maxTestImages)
 }
 
 // epochLine is the per-epoch report: mean AUROC, and per target for

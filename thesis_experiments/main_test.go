@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -571,5 +572,42 @@ func TestTableConditionalPairs(t *testing.T) {
 		"   seeds            1\n"
 	if out != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestCopyTwins: once the baseline's MemAE run has finished, the cosine
+// sweep's run of the same configuration is copied, not trained: -n says so
+// and prices it at nothing, the command says where it came from, and
+// -copy-twins=false trains it.
+func TestCopyTwins(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	tiny := []string{"seed=1", "datamodule.targets=[1]", "datamodule.num_train_samples=64", "trainer.max_epochs=2",
+		"results_dir=" + root, "-max-test-images=50"}
+	if out, err := runCmd(t, ctx, append([]string{"model=memae", "datamodule=mnist"}, tiny...)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	twin := filepath.Join(root, "memae_mnist", "datamodule.num_train_samples=64", "seed_1", "target_1")
+	sweep := append([]string{"experiment=sweep_cosine", "model.cosine_similarity=true"}, tiny...)
+	out, err := runCmd(t, ctx, append([]string{"-n", "-estimate=false"}, sweep...)...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "(copied from its finished twin "+twin+")") || !strings.Contains(out, "0 of 2 epochs to train; 1 run(s) copied from finished twins instead") {
+		t.Errorf("-n does not show the copy:\n%s", out)
+	}
+	if out, err = runCmd(t, ctx, append([]string{"-n", "-estimate=false"}, slices.Replace(slices.Clone(sweep), len(sweep)-1, len(sweep), "-max-test-images=60")...)...); err != nil || strings.Contains(out, "copied") {
+		t.Errorf("-n with other test images offers the twin evaluated on 50 (%v):\n%s", err, out)
+	}
+	out, err = runCmd(t, ctx, sweep...)
+	if err != nil || !strings.Contains(out, "  copied from "+twin+": a finished run") || strings.Contains(out, "epoch 1/2") {
+		t.Errorf("the sweep's run is not copied (%v):\n%s", err, out)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "sweep_cosine")); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCmd(t, ctx, append([]string{"-copy-twins=false"}, sweep...)...)
+	if err != nil || !strings.Contains(out, "epoch 2/2") {
+		t.Errorf("-copy-twins=false does not train (%v):\n%s", err, out)
 	}
 }

@@ -270,12 +270,16 @@ func benchModel(j job) (name string, copies int) {
 // and evaluates for about a second (the bench command's measurement), and each
 // run's remaining epochs are priced at its nominal number of images.
 func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) error {
-	total, left := 0, 0
+	total, left, copied := 0, 0, 0
 	keys := map[estimateKey][]int{}
 	remaining := make([]int, len(jobs)) // per job (each reads its checkpoints once)
 	for i, j := range jobs {
 		total += j.Experiment.Trainer.MaxEpochs
 		remaining[i] = remainingEpochs(j)
+		if _, ok := twinOf(r.driver.Twins, j, r.opts.maxTestImages); ok {
+			remaining[i] = 0
+			copied++
+		}
 		left += remaining[i]
 		name, _ := benchModel(j)
 		k := estimateKey{bench: name, batch: j.Experiment.Datamodule.BatchSize, evalBatch: j.Experiment.Datamodule.TestBatchSize}
@@ -285,6 +289,9 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 	fmt.Fprintf(r.stdout, "%d run(s), %d of %d epochs to train", len(jobs), left, total)
 	if n := trainings.Len(); n < len(jobs) {
 		fmt.Fprintf(r.stdout, "; %d trainings (runs that differ only in how they are evaluated, e.g. conditional known and unknown, share one)", n)
+	}
+	if copied > 0 {
+		fmt.Fprintf(r.stdout, "; %d run(s) copied from finished twins instead", copied)
 	}
 	fmt.Fprintln(r.stdout)
 	if left == 0 || !measure {

@@ -30,6 +30,7 @@ type sbatchOptions struct {
 	partition, account string
 	jobName            string
 	maxTestImages      int
+	copyTwins          bool // -copy-twins (passed on)
 	help               bool
 }
 
@@ -77,6 +78,7 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fset.StringVar(&o.logs, "logs", "", "directory of the task logs <job>_<task>.out (default <slurm dir>/logs)")
 	fset.StringVar(&o.bin, "bin", "", "program the tasks run (default a copy of this one in the slurm dir)")
 	fset.IntVar(&o.maxTestImages, "max-test-images", 0, "passed on: evaluate on N images per test set")
+	fset.BoolVar(&o.copyTwins, "copy-twins", true, "passed on: copy a run's finished twin instead of training it (see the runner's -h)")
 	overrides, err := parseFlags("sbatch", args, fset)
 	if err != nil {
 		return err
@@ -153,6 +155,9 @@ func runSbatch(_ context.Context, args []string, stdout, stderr io.Writer) error
 	var runArgs []string
 	if o.maxTestImages > 0 {
 		runArgs = append(runArgs, fmt.Sprintf("-max-test-images=%d", o.maxTestImages))
+	}
+	if !o.copyTwins {
+		runArgs = append(runArgs, "-copy-twins=false")
 	}
 	runArgs = append(runArgs, overrides...)
 	script := sbatchScript(o, sbatchPlan{

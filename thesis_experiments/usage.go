@@ -62,6 +62,12 @@ Flags:
   -cfg            print the resolved configuration of every run as YAML and exit
   -max-test-images N
                   evaluate on a random subset of N images per test set (quick checks)
+  -copy-twins=false
+                  train every run; by default a run that has not started is copied
+                  from a finished twin under the same results_dir: a run of another
+                  experiment or params directory with the same configuration, seed
+                  and targets, evaluated alike (a sweep's default value is the
+                  baseline's run); training is deterministic, so it would repeat it
   -m, -multirun   accepted for Hydra compatibility (sweeps need no flag here)
 
 Several machines: shard=i/n (0 <= i < n) runs only the trainings t (numbered

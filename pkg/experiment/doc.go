@@ -12,7 +12,9 @@
 //     share one training (conditional known and unknown);
 //   - a [Driver] trains them (or leaves the ones already complete), on one
 //     backend per trainer.backend and with each dataset loaded once, calling
-//     its hooks after every epoch; [Driver.RunAll] also collects the metrics.
+//     its hooks after every epoch; [Driver.RunAll] also collects the metrics;
+//   - [FindTwins] finds finished runs of other experiments that trained and
+//     were evaluated alike, which the Driver copies instead of training.
 //
 // One run is [train.Run]: the training loop, evaluation, checkpoints and
 // metrics of one model.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -37,6 +39,9 @@ type Driver struct {
 	WaitForLock bool
 	// OnEpoch, if set, is called after every evaluated epoch of a run.
 	OnEpoch func(Run, train.EpochResult)
+	// Twins, if set, are finished runs to copy instead of training a run
+	// that has not started (see Twins).
+	Twins *Twins
 
 	mu       sync.Mutex
 	backends map[string]compute.Backend
@@ -71,46 +76,74 @@ func (d *Driver) BackendFor(name string) (compute.Backend, error) {
 // Train trains one run, resuming it from its last checkpoint (a complete
 // run trains no epoch), and along with it the runs of along: runs of its
 // group (see Groups) that share its training. The result's Siblings are
-// along's, nil for a run left to train on its own (see train.Sibling).
+// along's, nil for a run left to train on its own (see train.Sibling). A
+// run that has not started and has a finished twin (Driver.Twins) is copied
+// from it instead (train.CopyRun).
 func (d *Driver) Train(ctx context.Context, run Run, along ...Run) (*train.RunResult, error) {
 	e := run.Experiment
+	var onEpoch func(train.EpochResult)
+	if d.OnEpoch != nil {
+		onEpoch = func(er train.EpochResult) { d.OnEpoch(run, er) }
+	}
+	opts := train.Options{
+		Experiment:    e,
+		Targets:       run.Targets,
+		Dir:           run.Dir,
+		Params:        e.ParamsSlug(),
+		Progress:      d.Progress,
+		ProgressLabel: d.ProgressLabel,
+		MaxTestImages: d.MaxTestImages,
+		OnEpoch:       onEpoch,
+		WaitForLock:   d.WaitForLock,
+		Siblings:      d.siblings(along),
+	}
+	if res, err := d.copyTwin(ctx, run, opts); res != nil || err != nil {
+		return res, err
+	}
 	b, err := d.BackendFor(e.Trainer.Backend)
 	if err != nil {
 		return nil, err
 	}
 	dm := e.Datamodule
-	opts := data.LoadOptions{DataDir: dm.DataDir, Progress: d.Messages}
-	trainSet, err := data.LoadCached(dm.Name, data.Train, opts)
-	if err != nil {
+	load := data.LoadOptions{DataDir: dm.DataDir, Progress: d.Messages}
+	if opts.TrainData, err = data.LoadCached(dm.Name, data.Train, load); err != nil {
 		return nil, err
 	}
-	testSet, err := data.LoadCached(dm.Name, data.Test, opts)
-	if err != nil {
+	if opts.TestData, err = data.LoadCached(dm.Name, data.Test, load); err != nil {
 		return nil, err
 	}
-	var onEpoch func(train.EpochResult)
-	if d.OnEpoch != nil {
-		onEpoch = func(er train.EpochResult) { d.OnEpoch(run, er) }
-	}
-	return train.Run(ctx, train.Options{
-		Experiment:    e,
-		Targets:       run.Targets,
-		Dir:           run.Dir,
-		Params:        e.ParamsSlug(),
-		Backend:       b,
-		Progress:      d.Progress,
-		ProgressLabel: d.ProgressLabel,
-		TrainData:     trainSet,
-		TestData:      testSet,
-		MaxTestImages: d.MaxTestImages,
-		OnEpoch:       onEpoch,
-		WaitForLock:   d.WaitForLock,
-		Siblings:      d.siblings(along),
-	})
+	opts.Backend = b
+	return train.Run(ctx, opts)
 }
 
-// RunAll trains every run that is not complete yet and returns the metrics of
-// all of them (the finished ones are only read). Runs that train alike (see
+// copyTwin copies a finished twin of run (Driver.Twins) into its directory
+// if it has not started: the result says so (train.RunResult.CopiedFrom),
+// and the runs along with it are left to train on their own. It returns
+// nil, nil when there is nothing to copy.
+func (d *Driver) copyTwin(ctx context.Context, run Run, opts train.Options) (*train.RunResult, error) {
+	if _, err := os.Stat(filepath.Join(run.Dir, results.MetricsFile)); err == nil {
+		return nil, nil // started: it resumes
+	}
+	src, ok := d.Twins.Of(run, d.MaxTestImages)
+	if !ok {
+		return nil, nil
+	}
+	along := len(opts.Siblings)
+	opts.Siblings = nil
+	res, err := train.CopyRun(ctx, src, opts)
+	if errors.Is(err, train.ErrNotFresh) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("experiment: copying the finished twin %s of %s: %w", src, run.Dir, err)
+	}
+	res.Siblings = make([]*train.RunResult, along)
+	return res, nil
+}
+
+// RunAll trains every run that is not complete yet (or copies its twin, see
+// Train) and returns the metrics of all of them (the finished ones are only
+// read). Runs that train alike (see
 // Groups) share one training. after, if set, is called after each run, in
 // order, with its result (nil for a run that was already complete). Runs
 // sharing a directory are refused (CheckDistinct).

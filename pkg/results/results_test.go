@@ -148,6 +148,9 @@ func writeTree(t *testing.T) string {
 				}
 				os.MkdirAll(filepath.Join(dir, CheckpointsDir, "init"), 0o755)
 				os.WriteFile(filepath.Join(dir, CheckpointsDir, "init", MetricsFile), []byte("garbage"), 0o644)
+				// A copy under way (train.CopyRun) stages its rows in a hidden directory.
+				os.MkdirAll(filepath.Join(dir, ".copying"), 0o755)
+				os.WriteFile(filepath.Join(dir, ".copying", MetricsFile), []byte("garbage"), 0o644)
 			}
 		}
 	}

@@ -342,15 +342,15 @@ func digitPrefix(s string) int {
 }
 
 // walkMetrics calls fn with the rows of every metrics.csv below root (identity
-// columns completed from its path; checkpoint directories skipped), in
+// columns completed from its path; checkpoint and hidden directories skipped), in
 // WalkDir's order.
 func walkMetrics(root string, fn func(path string, rows []Row) error) error {
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == CheckpointsDir {
-			return filepath.SkipDir
+		if d.IsDir() && path != root && (d.Name() == CheckpointsDir || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir // checkpoints, and work in progress (a run being copied)
 		}
 		if d.IsDir() || d.Name() != MetricsFile {
 			return nil

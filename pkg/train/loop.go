@@ -164,7 +164,7 @@ func (r *runner) fresh() error {
 		return fmt.Errorf("train: %w", err)
 	}
 	r.model, r.store, r.frozen, r.startEpoch = m, store, fs.frozen, 1
-	if err := writeConfig(r.opts.Dir, r.opts.Experiment, eff, r.s); err != nil {
+	if err := writeConfig(r.opts.Dir, r.opts.Experiment, eff, r.s, r.opts.MaxTestImages); err != nil {
 		return err
 	}
 	return SaveCheckpoint(r.opts.Dir, store, r.state(0, nil))

@@ -152,6 +152,9 @@ type RunResult struct {
 	// not start at the same epoch, or it could not be resumed: its own run
 	// reports why).
 	Siblings []*RunResult
+	// CopiedFrom is the run directory CopyRun copied the run from; "" for a
+	// run trained here.
+	CopiedFrom string
 }
 
 // Last returns the result of the last epoch trained by this call, or nil.
@@ -279,6 +282,9 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 		return nil, err
 	}
 	defer lock.Unlock()
+	if err := cleanCopyLeftovers(opts.Dir); err != nil {
+		return nil, err
+	}
 	cleanCheckpointLeftovers(opts.Dir)
 
 	r := &runner{opts: opts, s: s, backend: b, split: split, res: &RunResult{Dir: opts.Dir, ResumedFrom: -1, Backend: b}}
@@ -408,8 +414,9 @@ func loadSplit(opts Options, s *settings) (*data.OneClassSplit, error) {
 
 // writeConfig writes the resolved configuration of the run (config.yaml):
 // the experiment with datamodule.targets narrowed to this run's target group,
-// followed by a comment with the effective model configuration.
-func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings) error {
+// followed by a comment with the effective model configuration and, for a
+// run evaluated on test subsets (Options.MaxTestImages), one saying so.
+func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings, maxTestImages int) error {
 	e.Datamodule.Targets = config.Targets{slices.Clone(s.targets)}
 	doc, err := e.YAML()
 	if err != nil {
@@ -417,6 +424,9 @@ func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings
 	}
 	doc = append(doc, fmt.Sprintf("# effective model: kind=%s arch=%s memories=%d memory_size=%d\n",
 		eff.Kind, eff.Arch, eff.NumConditions, eff.MemorySize)...)
+	if maxTestImages > 0 {
+		doc = append(doc, fmt.Sprintf("%s%d (each test set evaluated on a random subset)\n", maxTestImagesComment, maxTestImages)...)
+	}
 	path := filepath.Join(dir, results.ConfigFile)
 	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(doc); return err }); err != nil {
 		return fmt.Errorf("train: writing %s: %w", path, err)

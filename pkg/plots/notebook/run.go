@@ -126,7 +126,8 @@ func (r *Runner) Dataset(name, dataDir string) (trainSet, testSet *data.Dataset,
 // complete yet and returns the rows of all of them. Complete runs are read
 // from the budget's shipped results first (RunDir), then from
 // ResultsDir(budget); runs interrupted earlier resume from their last
-// checkpoint. It prints a compact summary: per experiment, how many runs
+// checkpoint; a run not started whose finished twin (experiment.Twins: a run
+// of another experiment that trained alike) is in either is copied from it. It prints a compact summary: per experiment, how many runs
 // were loaded (and from where) and trained, and the mean AUROC of the last
 // epoch of the runs trained.
 func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.Table, error) {
@@ -138,10 +139,14 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 	runs := experiment.Plan(exps)
 	var missing []string
 	noTrain := os.Getenv(NoTrainEnv) != ""
+	var left []experiment.Run // runs not complete
 	for i, run := range runs {
 		runs[i].Dir = RunDir(run.Experiment, run.Targets, r.NeedCheckpoints)
-		if noTrain && !runs[i].Complete() {
-			missing = append(missing, runs[i].Dir)
+		if !runs[i].Complete() {
+			left = append(left, runs[i])
+			if noTrain {
+				missing = append(missing, runs[i].Dir)
+			}
 		}
 	}
 	if n := len(missing); n > 0 {
@@ -151,9 +156,22 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 		return results.Table{}, fmt.Errorf("notebook: %s is set, but %d of %d runs would be trained (not in the shipped results nor finished in %s): %s",
 			NoTrainEnv, n, len(runs), ResultsRoot(), strings.Join(missing, ", "))
 	}
+	r.driver.Twins = nil
+	if len(left) > 0 {
+		var roots []string // where finished twins of the runs may be (experiment.Twins)
+		for _, run := range left {
+			roots = append(roots, ShippedDir(run.Experiment.Budget), run.Experiment.ResultsDir)
+		}
+		twins, err := experiment.FindTwins(roots...)
+		if err != nil {
+			return results.Table{}, fmt.Errorf("notebook: %w", err)
+		}
+		twins.NeedCheckpoints = r.NeedCheckpoints
+		r.driver.Twins = twins
+	}
 	type tally struct {
-		shipped, loaded, trained int
-		aurocs                   []float64
+		shipped, loaded, copied, trained int
+		aurocs                           []float64
 	}
 	var names []string
 	tallies := map[string]*tally{}
@@ -167,6 +185,8 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 			names = append(names, name)
 		}
 		switch {
+		case res != nil && res.CopiedFrom != "":
+			tl.copied++
 		case res != nil:
 			tl.trained++
 			if last := res.Last(); last != nil {
@@ -187,10 +207,13 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 		if tl.loaded > 0 {
 			parts = append(parts, fmt.Sprintf("%d loaded", tl.loaded))
 		}
+		if tl.copied > 0 {
+			parts = append(parts, fmt.Sprintf("%d copied from finished runs of other experiments that trained alike", tl.copied))
+		}
 		if tl.trained > 0 {
 			parts = append(parts, fmt.Sprintf("%d trained (mean last-epoch AUROC %.3f)", tl.trained, results.Mean(tl.aurocs)))
 		}
-		fmt.Fprintf(out, "%s: %d runs, %s\n", name, tl.shipped+tl.loaded+tl.trained, strings.Join(parts, ", "))
+		fmt.Fprintf(out, "%s: %d runs, %s\n", name, tl.shipped+tl.loaded+tl.copied+tl.trained, strings.Join(parts, ", "))
 	}
 	if err != nil {
 		return t, fmt.Errorf("notebook: %w", err)

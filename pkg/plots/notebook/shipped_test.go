@@ -530,3 +530,52 @@ func TestNumTrainings(t *testing.T) {
 		t.Errorf("%d runs in %d trainings, want 24 in 9", runs, trainings)
 	}
 }
+
+// TestRunAllCopiesShippedTwin: a sweep's run that the shipped baseline holds
+// under another name (sweep_cosine's cosine_similarity=true is the
+// baseline's flat MemAE) is copied into the results directory, not trained;
+// a notebook that analyses checkpoints does not take a twin without them.
+func TestRunAllCopiesShippedTwin(t *testing.T) {
+	shippedRoot, own := t.TempDir(), t.TempDir()
+	t.Setenv(ShippedEnv, shippedRoot)
+	t.Setenv(ResultsEnv, own)
+	base, err := Experiments(CPU, []string{"experiment=baseline_mnist", "datamodule.targets=[0]"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakeShipped(t, filepath.Join(shippedRoot, "results-cpu-budget"), experiment.Plan(base), func(r experiment.Run) float64 {
+		if r.Experiment.Model.Name == "memae" && r.Experiment.Model.Arch == "mnist-flat" {
+			return 0.90
+		}
+		return 0.80
+	})
+	sweep, err := Experiments(CPU, []string{"experiment=sweep_cosine", "model.cosine_similarity=true", "datamodule.targets=[0]"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, err := experiment.FindTwins(ShippedDir(CPU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins.NeedCheckpoints = true
+	if src, ok := twins.Of(experiment.Plan(sweep)[0], 0); ok {
+		t.Errorf("NeedCheckpoints: offered %s, which has none", src)
+	}
+
+	var out bytes.Buffer
+	r := &Runner{Budget: CPU, driver: &experiment.Driver{}, Out: &out}
+	tab, err := r.RunAll(context.Background(), sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "sweep_cosine: 1 runs, 1 copied from finished runs of other experiments that trained alike"; !strings.Contains(out.String(), want) {
+		t.Errorf("RunAll printed %q, want %q", out.String(), want)
+	}
+	if tab.Len() != 5 || math.Abs(tab.Rows[4].AUROC-0.95) > 1e-12 || tab.Rows[4].Experiment != "sweep_cosine" {
+		t.Errorf("rows %v, want the shipped MemAE's 5 epochs (0.91 … 0.95) as sweep_cosine's", tab.Rows)
+	}
+	run := experiment.Plan(sweep)[0]
+	if rel, _ := filepath.Rel(own, run.Dir); strings.HasPrefix(rel, "..") || !run.Complete() {
+		t.Errorf("the copy %s is not a complete run in the results directory %s", run.Dir, own)
+	}
+}
