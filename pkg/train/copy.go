@@ -85,14 +85,11 @@ func CopyRun(ctx context.Context, src string, opts Options) (res *RunResult, err
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("train: not started: %w", err)
 	}
-	lock, err := lockRunDir(ctx, opts)
+	lock, err := claimRunDir(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
-	if err := cleanCopyLeftovers(opts.Dir); err != nil {
-		return nil, err
-	}
 	for _, own := range []string{results.MetricsFile, results.CheckpointsDir} {
 		if _, err := os.Stat(filepath.Join(opts.Dir, own)); err == nil {
 			return nil, fmt.Errorf("train: not copying %s into %s: it holds %s: %w", src, opts.Dir, own, ErrNotFresh)

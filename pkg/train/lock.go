@@ -174,3 +174,18 @@ func lockRunDir(ctx context.Context, opts Options) (*RunLock, error) {
 		}
 	})
 }
+
+// claimRunDir takes opts.Dir's lock (lockRunDir) and removes what an
+// interrupted copy or checkpoint write left there.
+func claimRunDir(ctx context.Context, opts Options) (*RunLock, error) {
+	lock, err := lockRunDir(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := cleanCopyLeftovers(opts.Dir); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	cleanCheckpointLeftovers(opts.Dir)
+	return lock, nil
+}

@@ -277,15 +277,11 @@ func Run(ctx context.Context, opts Options) (res *RunResult, err error) {
 	}
 	// The run owns its directory from here on (see LockFile): leftovers,
 	// checkpoints and metrics.csv are only touched under the lock.
-	lock, err := lockRunDir(ctx, opts)
+	lock, err := claimRunDir(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
-	if err := cleanCopyLeftovers(opts.Dir); err != nil {
-		return nil, err
-	}
-	cleanCheckpointLeftovers(opts.Dir)
 
 	r := &runner{opts: opts, s: s, backend: b, split: split, res: &RunResult{Dir: opts.Dir, ResumedFrom: -1, Backend: b}}
 	if err := r.prepare(ctx); err != nil {
