@@ -24,7 +24,7 @@ func TestSbatchScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := runCmd(t, context.Background(), "sbatch", "-bin", "te", "-parallel", "2", "-time", "1:30:00", "-cpus", "4",
-		"-gpus", "1", "-mem", "8G", "-partition", "gpu", "-max-test-images", "50",
+		"-gpus", "1", "-mem", "8G", "-partition", "gpu", "-max-test-images", "50", "-copy-twins=false",
 		"experiment=smoke", "datamodule.targets=[0,1,2]", "results_dir=res")
 	if err != nil {
 		t.Fatalf("sbatch: %v\n%s", err, out)
@@ -54,7 +54,7 @@ func TestSbatchScript(t *testing.T) {
 		"\n#SBATCH --output=" + logs + "/%A_%a.out\n",
 		"\n#SBATCH --chdir=" + root + "\n",
 		"\nexport GOMLX_BACKEND=\"${GOMLX_BACKEND:-xla:cuda}\"\n",
-		"\nexec " + bin + " -max-test-images=50 experiment=smoke 'datamodule.targets=[0,1,2]' results_dir=res\n",
+		"\nexec " + bin + " -max-test-images=50 -copy-twins=false experiment=smoke 'datamodule.targets=[0,1,2]' results_dir=res\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("script lacks %q:\n%s", want, body)
@@ -84,7 +84,7 @@ func TestSbatchScript(t *testing.T) {
 			t.Errorf("-o - script lacks %q:\n%s", want, body)
 		}
 	}
-	for _, unwanted := range []string{"--gres", "--time", "GOMLX_BACKEND"} {
+	for _, unwanted := range []string{"--gres", "--time", "GOMLX_BACKEND", "-copy-twins"} {
 		if strings.Contains(body, unwanted) {
 			t.Errorf("-o - script has %q:\n%s", unwanted, body)
 		}
