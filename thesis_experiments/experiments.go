@@ -111,7 +111,7 @@ func runExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		trainings := experiment.NewTrainings(jobs)
 		for i, j := range jobs {
 			fmt.Fprintf(stdout, "run %d/%d: %s target=%v epochs=%d → %s", i+1, len(jobs), j.Experiment, j.Targets, j.Experiment.Trainer.MaxEpochs, j.Dir)
-			if src, ok := twinOf(twins, j, opts.maxTestImages); ok {
+			if src, ok := twins.Of(j, opts.maxTestImages); ok {
 				fmt.Fprintf(stdout, " (copied from its finished twin %s)", src)
 			} else if first := trainings.First(i); first != i {
 				fmt.Fprintf(stdout, " (trained along with run %d)", first+1)
@@ -296,15 +296,6 @@ func findTwins(jobs []job) (*experiment.Twins, error) {
 		roots = append(roots, j.Experiment.ResultsDir)
 	}
 	return experiment.FindTwins(roots...)
-}
-
-// twinOf is the finished twin that job j would be copied from: none for a
-// run that has started.
-func twinOf(twins *experiment.Twins, j job, maxTestImages int) (string, bool) {
-	if _, err := os.Stat(filepath.Join(j.Dir, results.MetricsFile)); err == nil {
-		return "", false
-	}
-	return twins.Of(j, maxTestImages)
 }
 
 // epochLine is the per-epoch report: mean AUROC, and per target for

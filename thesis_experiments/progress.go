@@ -276,7 +276,7 @@ func (r *runner) printEstimate(ctx context.Context, jobs []job, measure bool) er
 	for i, j := range jobs {
 		total += j.Experiment.Trainer.MaxEpochs
 		remaining[i] = remainingEpochs(j)
-		if _, ok := twinOf(r.driver.Twins, j, r.opts.maxTestImages); ok {
+		if _, ok := r.driver.Twins.Of(j, r.opts.maxTestImages); ok {
 			remaining[i] = 0
 			copied++
 		}

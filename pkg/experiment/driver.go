@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -121,9 +119,6 @@ func (d *Driver) Train(ctx context.Context, run Run, along ...Run) (*train.RunRe
 // and the runs along with it are left to train on their own. It returns
 // nil, nil when there is nothing to copy.
 func (d *Driver) copyTwin(ctx context.Context, run Run, opts train.Options) (*train.RunResult, error) {
-	if _, err := os.Stat(filepath.Join(run.Dir, results.MetricsFile)); err == nil {
-		return nil, nil // started: it resumes
-	}
 	src, ok := d.Twins.Of(run, d.MaxTestImages)
 	if !ok {
 		return nil, nil

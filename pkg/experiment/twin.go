@@ -118,9 +118,13 @@ func twinKey(e config.Experiment, targets []int, maxTestImages int) string {
 
 // Of returns the directory of a complete twin of run, evaluated on test
 // subsets of maxTestImages images (0: whole test sets), if the index holds
-// one: the first in the order of FindTwins' roots and of names.
+// one (the first in the order of FindTwins' roots and of names) and run has
+// not started: a run with a metrics.csv resumes instead.
 func (t *Twins) Of(run Run, maxTestImages int) (dir string, ok bool) {
 	if t == nil {
+		return "", false
+	}
+	if _, err := os.Stat(filepath.Join(run.Dir, results.MetricsFile)); err == nil {
 		return "", false
 	}
 	k := twinKey(run.Experiment, run.Targets, maxTestImages)

@@ -126,49 +126,33 @@ func (r *Runner) Dataset(name, dataDir string) (trainSet, testSet *data.Dataset,
 // complete yet and returns the rows of all of them. Complete runs are read
 // from the budget's shipped results first (RunDir), then from
 // ResultsDir(budget); runs interrupted earlier resume from their last
-// checkpoint; a run not started whose finished twin (experiment.Twins: a run
-// of another experiment that trained alike) is in either is copied from it. It prints a compact summary: per experiment, how many runs
-// were loaded (and from where) and trained, and the mean AUROC of the last
-// epoch of the runs trained.
+// checkpoint; a run not started whose finished twin (experiment.Twins: a
+// run of another experiment that trained alike) is in either is copied from
+// it. Outlook tells beforehand. It prints a compact summary: per
+// experiment, how many runs were loaded (and from where), copied and
+// trained, and the mean AUROC of the last epoch of the runs trained.
 func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.Table, error) {
 	out := r.Out
 	if out == nil {
 		out = io.Discard
 	}
-	r.driver.MaxTestImages, r.driver.Progress = r.MaxTestImages, r.Progress
-	runs := experiment.Plan(exps)
-	var missing []string
-	noTrain := os.Getenv(NoTrainEnv) != ""
-	var left []experiment.Run // runs not complete
-	for i, run := range runs {
-		runs[i].Dir = RunDir(run.Experiment, run.Targets, r.NeedCheckpoints)
-		if !runs[i].Complete() {
-			left = append(left, runs[i])
-			if noTrain {
-				missing = append(missing, runs[i].Dir)
-			}
-		}
+	p, err := r.plan(exps)
+	if err != nil {
+		return results.Table{}, err
 	}
-	if n := len(missing); n > 0 {
-		if n > 3 {
+	runs := p.runs
+	if len(p.left) > 0 && os.Getenv(NoTrainEnv) != "" {
+		var missing []string
+		for _, i := range p.left {
+			missing = append(missing, runs[i].Dir)
+		}
+		if n := len(missing); n > 3 {
 			missing = append(missing[:3], "…")
 		}
 		return results.Table{}, fmt.Errorf("notebook: %s is set, but %d of %d runs would be trained (not in the shipped results nor finished in %s): %s",
-			NoTrainEnv, n, len(runs), ResultsRoot(), strings.Join(missing, ", "))
+			NoTrainEnv, len(p.left), len(runs), ResultsRoot(), strings.Join(missing, ", "))
 	}
-	r.driver.Twins = nil
-	if len(left) > 0 {
-		var roots []string // where finished twins of the runs may be (experiment.Twins)
-		for _, run := range left {
-			roots = append(roots, ShippedDir(run.Experiment.Budget), run.Experiment.ResultsDir)
-		}
-		twins, err := experiment.FindTwins(roots...)
-		if err != nil {
-			return results.Table{}, fmt.Errorf("notebook: %w", err)
-		}
-		twins.NeedCheckpoints = r.NeedCheckpoints
-		r.driver.Twins = twins
-	}
+	r.driver.MaxTestImages, r.driver.Progress, r.driver.Twins = r.MaxTestImages, r.Progress, p.twins
 	type tally struct {
 		shipped, loaded, copied, trained int
 		aurocs                           []float64
@@ -220,6 +204,75 @@ func (r *Runner) RunAll(ctx context.Context, exps []config.Experiment) (results.
 	}
 	fmt.Fprintf(out, "budget %s: %d runs in %.0fs\n", r.Budget, len(runs), time.Since(start).Seconds())
 	return t, nil
+}
+
+// planned are the runs of some experiments as RunAll finds them.
+type planned struct {
+	runs  []experiment.Run  // all of them, each with the directory to read it from (RunDir)
+	left  []int             // the runs not complete
+	twins *experiment.Twins // finished runs to copy left ones from; nil when none is left
+}
+
+// plan lists the runs of exps, those left to do and, if any, the finished
+// runs they may be copied from: in the budget's shipped results and in the
+// results directory.
+func (r *Runner) plan(exps []config.Experiment) (planned, error) {
+	p := planned{runs: experiment.Plan(exps)}
+	var roots []string
+	for i, run := range p.runs {
+		p.runs[i].Dir = RunDir(run.Experiment, run.Targets, r.NeedCheckpoints)
+		if !p.runs[i].Complete() {
+			p.left = append(p.left, i)
+			roots = append(roots, ShippedDir(run.Experiment.Budget), run.Experiment.ResultsDir)
+		}
+	}
+	if len(p.left) == 0 {
+		return p, nil
+	}
+	twins, err := experiment.FindTwins(roots...)
+	if err != nil {
+		return p, fmt.Errorf("notebook: %w", err)
+	}
+	twins.NeedCheckpoints = r.NeedCheckpoints
+	p.twins = twins
+	return p, nil
+}
+
+// Outlook is what RunAll will do with the runs of some experiments.
+type Outlook struct {
+	Runs     int // all of them (configurations × target groups)
+	Finished int // complete, shipped or in the results directory: loaded
+	Copies   int // not started, with a finished twin to copy (experiment.Twins)
+	Train    int // the others: trained, or resumed from their last checkpoint
+}
+
+// String is e.g. "280 runs: 40 finished, 50 to copy from finished twins, 190 to train".
+func (o Outlook) String() string {
+	parts := []string{fmt.Sprintf("%d finished", o.Finished)}
+	if o.Copies > 0 {
+		parts = append(parts, fmt.Sprintf("%d to copy from finished twins", o.Copies))
+	}
+	parts = append(parts, fmt.Sprintf("%d to train", o.Train))
+	return fmt.Sprintf("%d runs: %s", o.Runs, strings.Join(parts, ", "))
+}
+
+// Outlook tells, without training or writing anything, what RunAll will do
+// with the runs of exps: a cell can print it before the training cell (the
+// Runner needs only its Budget, MaxTestImages and NeedCheckpoints set).
+func (r *Runner) Outlook(exps []config.Experiment) (Outlook, error) {
+	p, err := r.plan(exps)
+	if err != nil {
+		return Outlook{}, err
+	}
+	o := Outlook{Runs: len(p.runs), Finished: len(p.runs) - len(p.left)}
+	for _, i := range p.left {
+		if _, ok := p.twins.Of(p.runs[i], r.MaxTestImages); ok {
+			o.Copies++
+		} else {
+			o.Train++
+		}
+	}
+	return o, nil
 }
 
 // Complete reports whether every run of exps is finished, in the budget's

@@ -562,6 +562,16 @@ func TestRunAllCopiesShippedTwin(t *testing.T) {
 		t.Errorf("NeedCheckpoints: offered %s, which has none", src)
 	}
 
+	outlook := func(r *Runner, want string) {
+		t.Helper()
+		if o, err := r.Outlook(sweep); err != nil || o.String() != want {
+			t.Errorf("Outlook = %q (%v), want %q", o, err, want)
+		}
+	}
+	outlook(&Runner{Budget: CPU, NeedCheckpoints: true}, "1 runs: 0 finished, 1 to train")
+	outlook(&Runner{Budget: CPU, MaxTestImages: 300}, "1 runs: 0 finished, 1 to train")
+	outlook(&Runner{Budget: CPU}, "1 runs: 0 finished, 1 to copy from finished twins, 0 to train")
+
 	var out bytes.Buffer
 	r := &Runner{Budget: CPU, driver: &experiment.Driver{}, Out: &out}
 	tab, err := r.RunAll(context.Background(), sweep)
@@ -574,6 +584,7 @@ func TestRunAllCopiesShippedTwin(t *testing.T) {
 	if tab.Len() != 5 || math.Abs(tab.Rows[4].AUROC-0.95) > 1e-12 || tab.Rows[4].Experiment != "sweep_cosine" {
 		t.Errorf("rows %v, want the shipped MemAE's 5 epochs (0.91 … 0.95) as sweep_cosine's", tab.Rows)
 	}
+	outlook(&Runner{Budget: CPU}, "1 runs: 1 finished, 0 to train")
 	run := experiment.Plan(sweep)[0]
 	if rel, _ := filepath.Rel(own, run.Dir); strings.HasPrefix(rel, "..") || !run.Complete() {
 		t.Errorf("the copy %s is not a complete run in the results directory %s", run.Dir, own)
