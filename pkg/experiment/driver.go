@@ -117,7 +117,8 @@ func (d *Driver) Train(ctx context.Context, run Run, along ...Run) (*train.RunRe
 // copyTwin copies a finished twin of run (Driver.Twins) into its directory
 // if it has not started: the result says so (train.RunResult.CopiedFrom),
 // and the runs along with it are left to train on their own. It returns
-// nil, nil when there is nothing to copy.
+// nil, nil when there is nothing to copy, or when the copy failed (said on
+// Messages): the run then trains.
 func (d *Driver) copyTwin(ctx context.Context, run Run, opts train.Options) (*train.RunResult, error) {
 	src, ok := d.Twins.Of(run, d.MaxTestImages)
 	if !ok {
@@ -126,11 +127,17 @@ func (d *Driver) copyTwin(ctx context.Context, run Run, opts train.Options) (*tr
 	along := len(opts.Siblings)
 	opts.Siblings = nil
 	res, err := train.CopyRun(ctx, src, opts)
-	if errors.Is(err, train.ErrNotFresh) {
+	switch {
+	case errors.Is(err, train.ErrNotFresh):
 		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("experiment: copying the finished twin %s of %s: %w", src, run.Dir, err)
+	case ctx.Err() != nil || errors.Is(err, train.ErrLocked):
+		return nil, err
+	case err != nil:
+		// The run trains instead (train.Run removes what the copy left).
+		if d.Messages != nil {
+			fmt.Fprintf(d.Messages, "experiment: %s not copied from its finished twin, trained instead: %v\n", run.Dir, err)
+		}
+		return nil, nil
 	}
 	res.Siblings = make([]*train.RunResult, along)
 	return res, nil
@@ -138,10 +145,10 @@ func (d *Driver) copyTwin(ctx context.Context, run Run, opts train.Options) (*tr
 
 // RunAll trains every run that is not complete yet (or copies its twin, see
 // Train) and returns the metrics of all of them (the finished ones are only
-// read). Runs that train alike (see
-// Groups) share one training. after, if set, is called after each run, in
-// order, with its result (nil for a run that was already complete). Runs
-// sharing a directory are refused (CheckDistinct).
+// read). Runs that train alike (see Groups) share one training. after, if
+// set, is called after each run, in order, with its result (nil for a run
+// that was already complete). Runs sharing a directory are refused
+// (CheckDistinct).
 func (d *Driver) RunAll(ctx context.Context, runs []Run, after func(i int, run Run, res *train.RunResult)) (results.Table, error) {
 	var t results.Table
 	if len(runs) == 0 {

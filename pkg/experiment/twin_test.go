@@ -186,6 +186,26 @@ func TestDriverCopiesTwin(t *testing.T) {
 	if a, b := metricsOf(t, got.Dir), metricsOf(t, base[0].Dir); fmt.Sprint(a) != fmt.Sprint(b) {
 		t.Errorf("trained over an interrupted copy:\n%v\nthe twin:\n%v", a, b)
 	}
+	// A twin that cannot be copied (here a symbolic link among its
+	// checkpoint files) leaves nothing behind, and the run trains instead.
+	if err := os.RemoveAll(got.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("variables.bin", filepath.Join(base[0].Dir, results.CheckpointsDir, "init", "link")); err != nil {
+		t.Fatal(err)
+	}
+	var msgs strings.Builder
+	twins, _ = experiment.FindTwins(root)
+	d = &experiment.Driver{MaxTestImages: 50, Twins: twins, Messages: &msgs}
+	if trained, copied := runAll(t, d, sweep[:1]); len(trained) != 1 || len(copied) != 0 || !got.Complete() {
+		t.Errorf("a twin that cannot be copied: trained %v, copied %v, complete %v; want it trained", trained, copied, got.Complete())
+	}
+	if !strings.Contains(msgs.String(), "not copied from its finished twin, trained instead: ") || !strings.Contains(msgs.String(), "is not a regular file") {
+		t.Errorf("messages %q do not say why the twin was not copied", msgs.String())
+	}
+	if _, err := os.Stat(filepath.Join(got.Dir, ".copying")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed copy left its staging directory: %v", err)
+	}
 	_, err = train.CopyRun(ctx, base[0].Dir, train.Options{Experiment: got.Experiment, Targets: got.Targets, Dir: got.Dir})
 	if !errors.Is(err, train.ErrNotFresh) {
 		t.Errorf("CopyRun onto a run with metrics: %v, want ErrNotFresh", err)
