@@ -10,12 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cmemae/cmemae/pkg/atomicfile"
-	"github.com/cmemae/cmemae/pkg/config"
 	"github.com/cmemae/cmemae/pkg/results"
 )
 
@@ -34,8 +31,8 @@ func ConfigMaxTestImages(configYAML []byte) int {
 		if !ok {
 			continue
 		}
-		n, _ := strconv.Atoi(strings.Fields(rest + " ?")[0])
-		if n > 0 {
+		var n int
+		if _, err := fmt.Sscan(rest, &n); err == nil && n > 0 {
 			return n
 		}
 	}
@@ -64,8 +61,8 @@ var ErrNotFresh = errors.New("the run directory already holds metrics or checkpo
 // with an error wrapping ErrNotFresh, a directory with metrics.csv or
 // checkpoints of its own. metrics.csv is moved into place last, so an
 // interrupted copy never leaves a run that looks complete; the next CopyRun
-// copies again, and Run trains from scratch. The result has ResumedFrom set to the last epoch of src and
-// CopiedFrom to src.
+// copies again, and Run trains from scratch. The result has ResumedFrom set
+// to the last epoch of src and CopiedFrom to src.
 func CopyRun(ctx context.Context, src string, opts Options) (res *RunResult, err error) {
 	s, err := resolve(opts)
 	if err != nil {
@@ -123,7 +120,7 @@ func CopyRun(ctx context.Context, src string, opts Options) (res *RunResult, err
 		names = append(names, n)
 	}
 	if err := writeFileSynced(filepath.Join(staging, results.ConfigFile), func(w io.Writer) error {
-		return copiedConfig(w, opts.Experiment, s.targets, srcConfig)
+		return copiedConfig(w, opts, s.targets, srcConfig)
 	}); err != nil {
 		return nil, fmt.Errorf("train: copying run %s: %w", src, err)
 	}
@@ -154,20 +151,19 @@ func CopyRun(ctx context.Context, src string, opts Options) (res *RunResult, err
 	return &RunResult{Dir: opts.Dir, ResumedFrom: last, CopiedFrom: src}, nil
 }
 
-// copiedConfig writes the config.yaml of a copied run: its own resolved
-// configuration, followed by src's comments on the effective model and the
-// evaluation, which the two runs share.
-func copiedConfig(w io.Writer, e config.Experiment, targets []int, srcConfig []byte) error {
-	e.Datamodule.Targets = config.Targets{slices.Clone(targets)}
-	doc, err := e.YAML()
-	if err != nil {
-		return err
-	}
+// copiedConfig writes the config.yaml of a copied run: its own (runConfig),
+// with the effective model line of src's, which the two runs share.
+func copiedConfig(w io.Writer, opts Options, targets []int, srcConfig []byte) error {
+	var effective string
 	sc := bufio.NewScanner(bytes.NewReader(srcConfig))
 	for sc.Scan() {
-		if l := sc.Text(); strings.HasPrefix(l, "# effective model:") || strings.HasPrefix(l, maxTestImagesComment) {
-			doc = append(append(doc, l...), '\n')
+		if l := sc.Text(); strings.HasPrefix(l, effectiveModelComment) {
+			effective = l
 		}
+	}
+	doc, err := runConfig(opts.Experiment, targets, effective, opts.MaxTestImages)
+	if err != nil {
+		return err
 	}
 	_, err = w.Write(doc)
 	return err

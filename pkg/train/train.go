@@ -408,26 +408,39 @@ func loadSplit(opts Options, s *settings) (*data.OneClassSplit, error) {
 	return split, nil
 }
 
-// writeConfig writes the resolved configuration of the run (config.yaml):
-// the experiment with datamodule.targets narrowed to this run's target group,
-// followed by a comment with the effective model configuration and, for a
-// run evaluated on test subsets (Options.MaxTestImages), one saying so.
+// writeConfig writes the resolved configuration of the run (config.yaml,
+// see runConfig) with eff, the effective model configuration.
 func writeConfig(dir string, e config.Experiment, eff models.Config, s *settings, maxTestImages int) error {
-	e.Datamodule.Targets = config.Targets{slices.Clone(s.targets)}
-	doc, err := e.YAML()
+	doc, err := runConfig(e, s.targets, fmt.Sprintf("%skind=%s arch=%s memories=%d memory_size=%d",
+		effectiveModelComment, eff.Kind, eff.Arch, eff.NumConditions, eff.MemorySize), maxTestImages)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
-	}
-	doc = append(doc, fmt.Sprintf("# effective model: kind=%s arch=%s memories=%d memory_size=%d\n",
-		eff.Kind, eff.Arch, eff.NumConditions, eff.MemorySize)...)
-	if maxTestImages > 0 {
-		doc = append(doc, fmt.Sprintf("%s%d (each test set evaluated on a random subset)\n", maxTestImagesComment, maxTestImages)...)
 	}
 	path := filepath.Join(dir, results.ConfigFile)
 	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(doc); return err }); err != nil {
 		return fmt.Errorf("train: writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// effectiveModelComment starts config.yaml's line on the effective model.
+const effectiveModelComment = "# effective model: "
+
+// runConfig is a run's config.yaml: the experiment with datamodule.targets
+// narrowed to the run's target group, followed by the comment line
+// effective (the effective model configuration) and, for a run evaluated on
+// test subsets (Options.MaxTestImages > 0), a line saying so.
+func runConfig(e config.Experiment, targets []int, effective string, maxTestImages int) ([]byte, error) {
+	e.Datamodule.Targets = config.Targets{slices.Clone(targets)}
+	doc, err := e.YAML()
+	if err != nil {
+		return nil, err
+	}
+	doc = append(doc, effective+"\n"...)
+	if maxTestImages > 0 {
+		doc = append(doc, fmt.Sprintf("%s%d (each test set evaluated on a random subset)\n", maxTestImagesComment, maxTestImages)...)
+	}
+	return doc, nil
 }
 
 func newRNG(seed int64, stream uint64) *rand.Rand {
